@@ -1,0 +1,1 @@
+"""The MeAjudaAi Pulumi program: typed settings, naming, and one component per concern."""

@@ -1,0 +1,211 @@
+"""Typed models for the two stack-config keys the gate reads.
+
+``meajudaai-infra:release``       which release is being deployed and where its package versions come from.
+``meajudaai-infra:gateEvidence``  the runbook checklist, one record per item, each bound to a release.
+
+The lead's settings embed these models; the ``python -m gate`` command writes them. YAML keys are camelCase
+(the alias generator), so validation errors name the same camelCase paths a release manager sees in
+``Pulumi.<stack>.yaml``. Item 3 (production monitoring) is deliberately absent from the evidence: it is
+derived from the planned alert resources, never from a checkbox.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+# NuGet versions as they appear in Directory.Packages.props: 2-4 numeric parts plus an optional
+# prerelease label (10.0.0-rc.2.25502.107). Ranges such as "[8.0,9.0)" are rejected on purpose: the gate
+# needs the exact version that will run.
+VERSION_PATTERN = r"^\d+\.\d+(\.\d+){0,2}(-[0-9A-Za-z]+(\.[0-9A-Za-z-]+)*)?$"
+Version = Annotated[str, StringConstraints(pattern=VERSION_PATTERN, max_length=64)]
+
+# A release is named by a version (1.4.0, v2026.11.3) or a commit sha. No '|' or ';' so it can travel
+# inside the stamp without escaping.
+RELEASE_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,79}$"
+ReleaseId = Annotated[str, StringConstraints(pattern=RELEASE_PATTERN)]
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+HANGFIRE_TEST_CATEGORY = "HangfireIntegration"
+
+
+class GateModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    def to_config(self) -> dict[str, Any]:
+        """The camelCase, JSON-compatible shape that goes back into Pulumi.<stack>.yaml."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# meajudaai-infra:release
+
+
+class PackageVersions(GateModel):
+    """Versions given directly in stack config instead of a Directory.Packages.props path.
+
+    Keys are the camelCased NuGet ids. ``npgsql`` may be omitted: the EF Core provider then decides
+    the Npgsql major, exactly as it does transitively in the app.
+    """
+
+    npgsql: Version | None = None
+    npgsql_entity_framework_core_postgre_sql: Version
+    microsoft_entity_framework_core: Version
+    hangfire_core: Version
+    hangfire_postgre_sql: Version
+
+
+class ReleaseConfig(GateModel):
+    id: ReleaseId
+    packages_props: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    packages: PackageVersions | None = None
+    # How old a checklist record may be and still count.
+    evidence_max_age_days: int = Field(default=14, ge=1, le=90)
+    # The backup must be verified right before the prod deploy, so it ages much faster.
+    backup_max_age_hours: int = Field(default=24, ge=1, le=168)
+    # The runbook names six Hangfire integration test areas.
+    min_hangfire_tests: int = Field(default=6, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReleaseConfig:
+        if (self.packages_props is None) == (self.packages is None):
+            raise ValueError(
+                "set exactly one of 'packagesProps' (path to Directory.Packages.props) or 'packages'"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------------------------------
+# meajudaai-infra:gateEvidence
+
+
+class EvidenceRecord(GateModel):
+    """Who recorded what, when, for which release. Every checklist record carries this."""
+
+    release: ReleaseId
+    recorded_by: NonEmpty
+    recorded_at: AwareDatetime
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # Stored and compared in UTC so the YAML and the stamp never disagree about an offset.
+        return value.astimezone(UTC)
+
+
+class TrxSummary(GateModel):
+    """What the gate kept from a parsed TRX file (the file itself is not stored)."""
+
+    file: NonEmpty
+    sha256: Sha256
+    category: NonEmpty = HANGFIRE_TEST_CATEGORY
+    total: int = Field(ge=0, le=1_000_000)
+    executed: int = Field(ge=0, le=1_000_000)
+    passed: int = Field(ge=0, le=1_000_000)
+    failed: int = Field(ge=0, le=1_000_000)
+    error: int = Field(ge=0, le=1_000_000)
+    aborted: int = Field(ge=0, le=1_000_000)
+    timeout: int = Field(default=0, ge=0, le=1_000_000)
+    # Results whose test definition carries the category above.
+    category_executed: int = Field(ge=0, le=1_000_000)
+    category_passed: int = Field(ge=0, le=1_000_000)
+    category_not_passed: int = Field(ge=0, le=1_000_000)
+    finished_at: AwareDatetime | None = None
+
+
+class IntegrationTestsEvidence(EvidenceRecord):
+    """Item 1: the ``Category=HangfireIntegration`` test report."""
+
+    report: TrxSummary
+
+
+class StagingValidationEvidence(EvidenceRecord):
+    """Item 2: manual validation in staging under production-like load."""
+
+    jobs_enqueued: int = Field(ge=0, le=1_000_000)
+    persisted_across_restart: bool
+    retries_verified: bool
+    recurring_jobs_verified: bool
+    dashboard_watched: bool
+
+
+class RollbackTestEvidence(EvidenceRecord):
+    """Item 4: the rollback procedure rehearsed in staging, with its measured duration."""
+
+    environment: Literal["staging"] = "staging"
+    duration_minutes: int = Field(ge=1, le=24 * 60)
+
+
+class BackupVerificationEvidence(EvidenceRecord):
+    """Item 5 (recorded half): the backup taken before the prod deploy, restored and checked.
+
+    The other half (the server's backup settings) is derived from the planned server's properties.
+    """
+
+    backup_name: NonEmpty
+    restore_tested: bool
+
+
+class TrainingEvidence(EvidenceRecord):
+    """Item 6: team trained on the rollback."""
+
+    trained: tuple[NonEmpty, ...] = Field(min_length=1)
+
+
+class StakeholdersEvidence(EvidenceRecord):
+    """Item 7: stakeholders notified."""
+
+    channel: NonEmpty
+
+
+_DERIVED_KEYS = ("monitoring", "monitoringConfigured", "productionMonitoring")
+
+
+class GateEvidence(GateModel):
+    integration_tests: IntegrationTestsEvidence | None = None
+    staging_validation: StagingValidationEvidence | None = None
+    rollback_tested: RollbackTestEvidence | None = None
+    backup_verified: BackupVerificationEvidence | None = None
+    team_trained: TrainingEvidence | None = None
+    stakeholders_notified: StakeholdersEvidence | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _monitoring_is_derived(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in _DERIVED_KEYS:
+                if key in data:
+                    raise ValueError(
+                        f"'{key}' cannot be recorded: item 3 (production monitoring) is derived from the "
+                        "planned alert resources"
+                    )
+        return data
+
+
+# Evidence keys in checklist order, with the runbook's numbering (item 3 is derived, so it has no key).
+EVIDENCE_ITEMS: dict[int, str] = {
+    1: "integrationTests",
+    2: "stagingValidation",
+    4: "rollbackTested",
+    5: "backupVerified",
+    6: "teamTrained",
+    7: "stakeholdersNotified",
+}

@@ -117,6 +117,8 @@ class TrxSummary(GateModel):
     file: NonEmpty
     sha256: Sha256
     category: NonEmpty = HANGFIRE_TEST_CATEGORY
+    # ResultSummary outcome: "Completed" for a clean run; "Failed", "Aborted", "Error", ... otherwise.
+    outcome: NonEmpty
     total: int = Field(ge=0, le=1_000_000)
     executed: int = Field(ge=0, le=1_000_000)
     passed: int = Field(ge=0, le=1_000_000)

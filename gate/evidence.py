@@ -22,6 +22,8 @@ ITEM_TITLES: dict[int, str] = {
     7: "stakeholders notified",
 }
 RECORDED_ITEMS = (1, 2, 4, 5, 6, 7)
+# TRX ResultSummary outcomes of a run that finished cleanly.
+RUN_OK_OUTCOMES = frozenset({"Completed", "Passed"})
 DERIVED_ITEM = 3
 
 
@@ -47,6 +49,7 @@ def summarize(evidence: GateEvidence | None) -> dict[int, ItemRecord]:
             t.release,
             to_second(t.recorded_at),
             {
+                "runOk": int(r.outcome in RUN_OK_OUTCOMES),
                 "executed": r.executed,
                 "failed": r.failed,
                 "error": r.error,
@@ -81,7 +84,7 @@ def summarize(evidence: GateEvidence | None) -> dict[int, ItemRecord]:
 
 # The numbers each recorded item carries in its summary (and therefore in the stamp).
 ITEM_VALUE_KEYS: dict[int, tuple[str, ...]] = {
-    1: ("executed", "failed", "error", "aborted", "timeout", "hangfire", "hangfireNotPassed"),
+    1: ("runOk", "executed", "failed", "error", "aborted", "timeout", "hangfire", "hangfireNotPassed"),
     2: ("jobs", "persisted", "retries", "recurring", "dashboard"),
     4: ("minutes",),
     5: ("restoreTested",),

@@ -1,0 +1,219 @@
+"""``python -m gate``: record checklist evidence into a stack's config and show the gate's status.
+
+Exit codes: 0 ok (status: pass or advisory), 1 status blocked, 2 bad input (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from gate.compat import KnowledgeError
+from gate.config import (
+    EVIDENCE_ITEMS,
+    HANGFIRE_TEST_CATEGORY,
+    BackupVerificationEvidence,
+    EvidenceRecord,
+    GateEvidence,
+    IntegrationTestsEvidence,
+    RollbackTestEvidence,
+    StagingValidationEvidence,
+    StakeholdersEvidence,
+    TrainingEvidence,
+)
+from gate.decision import Decision, Derived, decide, payload_problems
+from gate.evidence import ITEM_TITLES, summarize
+from gate.facts import FactsError, Limits, ReleaseFacts, resolve_release
+from gate.props import PropsError
+from gate.stackfile import StackFile, StackFileError, load, stack_path
+from gate.trx import TrxError, parse_trx
+
+EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
+
+# CLI item name -> (runbook number, evidence model)
+ITEMS: dict[str, tuple[int, type[EvidenceRecord]]] = {
+    "tests": (1, IntegrationTestsEvidence),
+    "staging": (2, StagingValidationEvidence),
+    "rollback": (4, RollbackTestEvidence),
+    "backup": (5, BackupVerificationEvidence),
+    "training": (6, TrainingEvidence),
+    "stakeholders": (7, StakeholdersEvidence),
+}
+
+
+class CliError(Exception):
+    pass
+
+
+def _aware(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an ISO 8601 time") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"'{text}' has no time zone (add Z or an offset such as -03:00)")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-s", "--stack", required=True, help="stack name: dev, staging or prod")
+    parser.add_argument(
+        "--project-dir", type=Path, default=Path(), help="directory holding Pulumi.<stack>.yaml (default: .)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gate", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    status = commands.add_parser("status", help="show the gate's decision and missing items for a stack")
+    _common(status)
+    status.add_argument("--props", type=Path, help="Directory.Packages.props to use instead of the config's")
+    status.add_argument("--now", type=_aware, help="evaluate as of this time (default: now)")
+    status.add_argument("--json", action="store_true", help="print the decision as JSON")
+
+    record = commands.add_parser("record", help="record evidence for one checklist item")
+    items = record.add_subparsers(dest="item", required=True)
+    for name, (number, _model) in ITEMS.items():
+        sub = items.add_parser(name, help=f"item {number}: {ITEM_TITLES[number]}")
+        _common(sub)
+        sub.add_argument("--by", required=True, help="who is recording this evidence")
+        sub.add_argument("--release", help="release id the evidence is for (default: the stack's release)")
+        sub.add_argument("--at", type=_aware, help="when the evidence was produced (default: now)")
+        _item_arguments(name, sub)
+    return parser
+
+
+def _item_arguments(name: str, sub: argparse.ArgumentParser) -> None:
+    if name == "tests":
+        sub.add_argument(
+            "--trx", type=Path, required=True, help="TRX file written by dotnet test --logger trx"
+        )
+        sub.add_argument(
+            "--category", default=HANGFIRE_TEST_CATEGORY, help="test category that must have run"
+        )
+    elif name == "staging":
+        sub.add_argument("--jobs", type=int, required=True, help="number of test jobs enqueued")
+        sub.add_argument("--persisted", action="store_true", help="jobs persisted across a restart")
+        sub.add_argument("--retries", action="store_true", help="induced failures were retried")
+        sub.add_argument("--recurring", action="store_true", help="recurring jobs validated")
+        sub.add_argument("--dashboard", action="store_true", help="dashboard watched")
+    elif name == "rollback":
+        sub.add_argument("--minutes", type=int, required=True, help="measured duration of the rehearsal")
+    elif name == "backup":
+        sub.add_argument("--backup-name", required=True, help="the backup or dump that was verified")
+        sub.add_argument("--restore-tested", action="store_true", help="the backup was restored and checked")
+    elif name == "training":
+        sub.add_argument("--trained", action="append", required=True, help="a person trained (repeatable)")
+    elif name == "stakeholders":
+        sub.add_argument("--channel", required=True, help="how stakeholders were notified")
+
+
+def _payload(args: argparse.Namespace) -> dict[str, Any]:
+    if args.item == "tests":
+        return {"report": parse_trx(args.trx, args.category)}
+    if args.item == "staging":
+        return {
+            "jobsEnqueued": args.jobs,
+            "persistedAcrossRestart": args.persisted,
+            "retriesVerified": args.retries,
+            "recurringJobsVerified": args.recurring,
+            "dashboardWatched": args.dashboard,
+        }
+    if args.item == "rollback":
+        return {"durationMinutes": args.minutes}
+    if args.item == "backup":
+        return {"backupName": args.backup_name, "restoreTested": args.restore_tested}
+    if args.item == "training":
+        return {"trained": args.trained}
+    return {"channel": args.channel}
+
+
+def _limits(stack: StackFile) -> Limits:
+    release = stack.release()
+    return Limits(release.evidence_max_age_days, release.backup_max_age_hours, release.min_hangfire_tests)
+
+
+def record(args: argparse.Namespace, out: Any) -> int:
+    stack = load(stack_path(args.stack, args.project_dir))
+    release = stack.release()
+    number, model = ITEMS[args.item]
+    key = EVIDENCE_ITEMS[number]
+    data = {
+        "release": args.release or release.id,
+        "recordedBy": args.by,
+        "recordedAt": args.at or datetime.now(UTC),
+        **_payload(args),
+    }
+    try:
+        entry = model.model_validate(data)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise CliError(f"invalid evidence for '{key}': {details}") from exc
+    values = summarize(GateEvidence.model_validate({key: entry}))[number].values
+    problems = payload_problems(number, values, _limits(stack))
+    if problems:
+        raise CliError(f"not recorded: this evidence would not satisfy item {number}: {'; '.join(problems)}")
+    stack.set_evidence(key, entry)
+    stack.save()
+    print(f"recorded {key} for release {entry.release} in {stack.path}", file=out)
+    if entry.release != release.id:
+        print(f"note: the stack currently deploys release {release.id}, so this does not count yet", file=out)
+    return EXIT_OK
+
+
+def _facts(stack: StackFile, props: Path | None) -> ReleaseFacts:
+    return resolve_release(stack.release(), stack.path.parent.resolve(), props)
+
+
+def render(decision: Decision, facts: ReleaseFacts) -> str:
+    lines = [
+        decision.summary(),
+        f"  packages: Npgsql {facts.npgsql_display}; Npgsql.EntityFrameworkCore.PostgreSQL "
+        f"{facts.npgsql_ef_core}; Microsoft.EntityFrameworkCore {facts.ef_core}; Hangfire.Core "
+        f"{facts.hangfire_core}; Hangfire.PostgreSql {facts.hangfire_postgresql}",
+    ]
+    for item in decision.items:
+        mark = "~" if item.deferred else ("x" if item.complete else " ")
+        lines.append(f"  [{mark}] {item.line()}")
+    if decision.verdict == "blocked":
+        lines.append(f"  missing: {', '.join(str(i.number) for i in decision.missing)}")
+    return "\n".join(lines)
+
+
+def status(args: argparse.Namespace, out: Any) -> int:
+    stack = load(stack_path(args.stack, args.project_dir))
+    facts = _facts(stack, args.props)
+    now = args.now or datetime.now(UTC)
+    # Item 3 and the backup settings come from planned resources: the stack policy checks them.
+    decision = decide(stack.environment(), facts, summarize(stack.evidence()), Derived(), now)
+    if args.json:
+        print(
+            json.dumps(
+                {"stack": stack.stack, "environment": decision.environment, **decision.as_outputs()}, indent=2
+            ),
+            file=out,
+        )
+    else:
+        print(render(decision, facts), file=out)
+    return EXIT_BLOCKED if decision.verdict == "blocked" else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, out: Any = None, err: Any = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "record":
+            return record(args, out)
+        return status(args, out)
+    except (CliError, StackFileError, FactsError, PropsError, TrxError, KnowledgeError, ValueError) as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_INPUT

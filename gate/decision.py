@@ -1,0 +1,232 @@
+"""The gate's decision: a pure function of environment, release facts, evidence, derived checks and now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, get_args
+
+from gate.compat import Assessment, Knowledge, assess
+from gate.config import EVIDENCE_ITEMS
+from gate.evidence import DERIVED_ITEM, ITEM_TITLES, ItemRecord
+from gate.facts import Limits, ReleaseFacts
+from gate.monitoring import DerivedCheck
+
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+GATED: frozenset[str] = frozenset({"staging", "prod"})
+Verdict = Literal["pass", "advisory", "blocked"]
+# Clocks disagree a little; evidence from further in the future than this does not count.
+CLOCK_SKEW = timedelta(minutes=5)
+MIN_STAGING_JOBS = 100
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    number: int
+    title: str
+    complete: bool
+    detail: str
+    # A derived item not assessed by this caller (the resource rule leaves item 3 to the stack rule).
+    deferred: bool = False
+
+    def line(self) -> str:
+        return f"({self.number}) {self.title}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Results of the checks over planned resources; None = not assessed by this caller."""
+
+    monitoring: DerivedCheck | None = None
+    backup_settings: DerivedCheck | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    environment: str
+    release: str
+    assessment: Assessment
+    verdict: Verdict
+    items: tuple[ItemStatus, ...]
+
+    @property
+    def missing(self) -> tuple[ItemStatus, ...]:
+        return tuple(i for i in self.items if not i.complete and not i.deferred)
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict != "blocked"
+
+    def summary(self) -> str:
+        head = f"release {self.release} in {self.environment}: {self.verdict} ({self.assessment.basis})"
+        return f"{head}: {self.assessment.reason}"
+
+    def as_outputs(self) -> dict[str, object]:
+        """Plain values for the stack outputs (no secrets: versions, item numbers and reasons only)."""
+        return {
+            "status": self.verdict,
+            "basis": self.assessment.basis,
+            "reason": self.assessment.reason,
+            "release": self.release,
+            "missingItems": [i.line() for i in self.missing],
+            "deferredItems": [i.line() for i in self.items if i.deferred],
+        }
+
+
+def _age(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{hours}h"
+
+
+def _record_problem(record: ItemRecord | None, release: str, max_age: timedelta, now: datetime) -> str | None:
+    if record is None:
+        return "no evidence recorded"
+    if record.release != release:
+        return f"evidence is for release {record.release}, this deploy is release {release}"
+    if record.recorded_at > now + CLOCK_SKEW:
+        return f"evidence is dated in the future ({record.recorded_at.isoformat()})"
+    if now - record.recorded_at > max_age:
+        return f"evidence is {_age(now - record.recorded_at)} old, the limit is {_age(max_age)}"
+    return None
+
+
+def _tests(v: Mapping[str, int], limits: Limits) -> list[str]:
+    problems = []
+    if v["executed"] == 0:
+        problems.append("the report executed zero tests")
+    if v["runOk"] != 1:
+        problems.append("the test run did not complete cleanly")
+    bad = {k: v[k] for k in ("failed", "error", "aborted", "timeout") if v[k]}
+    if bad:
+        problems.append("tests " + ", ".join(f"{k}: {n}" for k, n in bad.items()))
+    minimum = limits.min_hangfire_tests
+    if v["hangfire"] < minimum:
+        problems.append(f"{v['hangfire']} HangfireIntegration tests executed, at least {minimum} required")
+    if v["hangfireNotPassed"]:
+        problems.append(f"{v['hangfireNotPassed']} HangfireIntegration tests did not pass")
+    return problems
+
+
+def _staging(v: Mapping[str, int], _limits: Limits) -> list[str]:
+    problems = []
+    if v["jobs"] < MIN_STAGING_JOBS:
+        problems.append(f"{v['jobs']} jobs enqueued, at least {MIN_STAGING_JOBS} required")
+    labels = {
+        "persisted": "persistence across restart",
+        "retries": "retries",
+        "recurring": "recurring jobs",
+        "dashboard": "dashboard",
+    }
+    unchecked = [label for key, label in labels.items() if v[key] != 1]
+    if unchecked:
+        problems.append("not verified: " + ", ".join(unchecked))
+    return problems
+
+
+def _rollback(v: Mapping[str, int], _limits: Limits) -> list[str]:
+    return [] if v["minutes"] >= 1 else ["no measured rollback duration"]
+
+
+def _backup(v: Mapping[str, int], _limits: Limits) -> list[str]:
+    return [] if v["restoreTested"] == 1 else ["the backup's restore was not tested"]
+
+
+def _training(v: Mapping[str, int], _limits: Limits) -> list[str]:
+    return [] if v["trained"] >= 1 else ["nobody recorded as trained"]
+
+
+def _notified(_v: Mapping[str, int], _limits: Limits) -> list[str]:
+    return []
+
+
+_PAYLOAD_CHECKS: dict[int, Callable[[Mapping[str, int], Limits], list[str]]] = {
+    1: _tests,
+    2: _staging,
+    4: _rollback,
+    5: _backup,
+    6: _training,
+    7: _notified,
+}
+
+
+def payload_problems(number: int, values: Mapping[str, int], limits: Limits) -> list[str]:
+    """Why an item's recorded payload does not satisfy the runbook (release and age aside)."""
+    return _PAYLOAD_CHECKS[number](values, limits)
+
+
+def _recorded_item(
+    number: int, record: ItemRecord | None, facts: ReleaseFacts, now: datetime
+) -> tuple[bool, str]:
+    limits = facts.limits
+    max_age = (
+        timedelta(hours=limits.backup_max_age_hours)
+        if number == 5
+        else timedelta(days=limits.evidence_max_age_days)
+    )
+    problem = _record_problem(record, facts.release, max_age, now)
+    if problem:
+        return False, problem
+    assert record is not None
+    problems = payload_problems(number, record.values, limits)
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"recorded {record.recorded_at.strftime('%Y-%m-%d %H:%M')} UTC for release {record.release}"
+
+
+def _derived_item(number: int, title: str, check: DerivedCheck | None) -> ItemStatus:
+    if check is None:
+        return ItemStatus(number, title, False, "checked by the stack policy", deferred=True)
+    detail = "; ".join(check.problems) or "alerts enabled and reaching an action group"
+    return ItemStatus(number, title, check.ok, detail)
+
+
+def evaluate_items(
+    facts: ReleaseFacts, items: Mapping[int, ItemRecord], derived: Derived, now: datetime
+) -> tuple[ItemStatus, ...]:
+    statuses: list[ItemStatus] = []
+    for number in sorted({*EVIDENCE_ITEMS, DERIVED_ITEM}):
+        title = ITEM_TITLES[number]
+        if number == DERIVED_ITEM:
+            statuses.append(_derived_item(number, title, derived.monitoring))
+            continue
+        complete, detail = _recorded_item(number, items.get(number), facts, now)
+        settings = derived.backup_settings
+        if number == 5 and settings is not None and not settings.ok:
+            settings_detail = "backup settings: " + "; ".join(settings.problems)
+            detail = f"{detail}; {settings_detail}" if not complete else settings_detail
+            complete = False
+        statuses.append(ItemStatus(number, title, complete, detail))
+    return tuple(statuses)
+
+
+def environment_of(name: str) -> Environment:
+    if name not in ENVIRONMENTS:
+        raise ValueError(f"unknown environment '{name}', expected one of {', '.join(ENVIRONMENTS)}")
+    return name  # type: ignore[return-value]
+
+
+def decide(
+    environment: str,
+    facts: ReleaseFacts,
+    items: Mapping[int, ItemRecord],
+    derived: Derived,
+    now: datetime,
+    *,
+    knowledge: Knowledge | None = None,
+) -> Decision:
+    """Pass, advisory or blocked, with every checklist item's status.
+
+    Validated and compatible package sets pass outright. A risky one passes only when every item is
+    complete for this release and fresh; otherwise staging/prod are blocked and dev gets an advisory.
+    """
+    env = environment_of(environment)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    assessment = assess(facts, knowledge)
+    statuses = evaluate_items(facts, items, derived, now)
+    verdict: Verdict = "pass"
+    if assessment.basis == "risky" and any(not s.complete and not s.deferred for s in statuses):
+        verdict = "blocked" if env in GATED else "advisory"
+    return Decision(env, facts.release, assessment, verdict, statuses)

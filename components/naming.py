@@ -74,3 +74,28 @@ def unique_string(*parts: str) -> str:
 def resource_group_id(subscription_id: str, resource_group: str) -> str:
     """`resourceGroup().id` as ARM renders it (the input Bicep hashes for its name suffixes)."""
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+
+
+def resource_group_name(environment: str) -> str:
+    """`meajudaai-<env>`, as the platform's Gen-1 deploy scripts name it."""
+    return f"meajudaai-{environment}"
+
+
+def service_bus_namespace_name(environment: str) -> str:
+    """`sb-MeAjudaAi-<env>`, exactly as main.bicep passes it to servicebus.bicep."""
+    return f"sb-MeAjudaAi-{environment}"
+
+
+def postgres_server_name(environment: str, rg_id: str) -> str:
+    """Gen-2 Bicep's default: `psql-<env>-<uniqueString(resourceGroup().id)>`."""
+    return f"psql-{environment}-{unique_string(rg_id)}"
+
+
+def key_vault_name(environment: str, rg_id: str) -> str:
+    """Vault names are global and at most 24 characters, hence the short prefix and a 6-character suffix."""
+    return f"kv-mjai-{environment}-{unique_string(rg_id)[:6]}"
+
+
+def api_name(environment: str) -> str:
+    """`meajudaai-api` in prod (the runbook's name), `meajudaai-api-<env>` elsewhere."""
+    return "meajudaai-api" if environment == "prod" else f"meajudaai-api-{environment}"

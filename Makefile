@@ -1,0 +1,41 @@
+# The project's commands. `make preview` and `make test` set up what they need on a fresh clone.
+PYTHON ?= python3
+VENV ?= venv
+PY := $(VENV)/bin/python
+STACK ?= all
+
+.PHONY: setup preview preview-json test lint typecheck unit bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The main job: every stack run under Pulumi's mock engine, with both policy packs over the analyzer protocol.
+preview: setup
+	$(PY) -m offline --stack $(STACK)
+
+preview-json: setup
+	mkdir -p reports
+	$(PY) -m offline --stack $(STACK) --json reports/offline-preview.json
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy .
+
+unit: setup
+	$(PY) -m pytest -q -n 2
+
+test: lint typecheck unit
+
+bench: setup
+	$(PY) benchmarks/offline_preview.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache .hypothesis

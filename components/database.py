@@ -1,0 +1,183 @@
+"""PostgreSQL flexible server (mirror of Gen-2 main.bicep), with the Bicep's defects fixed.
+
+Fixed here: public network access in its right place (`network.publicNetworkAccess`), explicit firewall
+rules when public (never the whole internet), PostGIS allow-listed (`azure.extensions`), TLS enforced, and
+the private endpoint + DNS zone group whenever a private network is configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_random as random
+from pulumi_azure_native import dbforpostgresql, network
+
+from components.settings import DatabaseSettings
+
+
+@dataclass(frozen=True)
+class PrivateAccess:
+    """Where the server's private endpoint goes and which DNS zone resolves it."""
+
+    subnet_id: pulumi.Input[str]
+    dns_zone_id: pulumi.Input[str]
+
+
+def server_parameters(settings: DatabaseSettings) -> dict[str, str]:
+    """Server parameters the app needs: PostGIS must be allow-listed before the app can CREATE EXTENSION."""
+    params = {"require_secure_transport": "on"}
+    if settings.extensions:
+        params["azure.extensions"] = ",".join(settings.extensions)
+    return params
+
+
+def npgsql_connection_string(host: str, database: str, user: str, password: str, max_pool_size: int) -> str:
+    """Npgsql key/value form; `Maximum Pool Size` per the runbook's troubleshooting advice."""
+    return (
+        f"Host={host};Port=5432;Database={database};Username={user};Password={password};"
+        f"SSL Mode=Require;Maximum Pool Size={max_pool_size}"
+    )
+
+
+class PostgresDatabase(pulumi.ComponentResource):
+    server_name: pulumi.Output[str]
+    host: pulumi.Output[str]
+    database_name: pulumi.Output[str]
+    server_id: pulumi.Output[str]
+    admin_password: pulumi.Output[str]
+    connection_string: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        settings: DatabaseSettings,
+        server_name: pulumi.Input[str],
+        resource_group_name: pulumi.Input[str],
+        location: str,
+        tags: dict[str, str],
+        private_access: PrivateAccess | None,
+        protect: bool,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("meajudaai:database:PostgresDatabase", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # Stateful: in prod neither a `pulumi destroy` nor a replacement may take the data with it.
+        stateful = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
+
+        password = random.RandomPassword(
+            f"{name}-admin-password",
+            length=32,
+            special=True,
+            override_special="!#%*()-_=+[]{}:?",
+            min_lower=2,
+            min_upper=2,
+            min_numeric=2,
+            min_special=2,
+            opts=child,
+        )
+        server = dbforpostgresql.Server(
+            f"{name}-server",
+            server_name=server_name,
+            resource_group_name=resource_group_name,
+            location=location,
+            version=settings.version,
+            administrator_login=settings.admin_login,
+            administrator_login_password=password.result,
+            sku={"name": settings.sku_name, "tier": settings.sku_tier},
+            storage={"storage_size_gb": settings.storage_size_gb},
+            backup={
+                "backup_retention_days": settings.backup_retention_days,
+                "geo_redundant_backup": "Enabled" if settings.geo_redundant_backup else "Disabled",
+            },
+            high_availability={"mode": settings.high_availability},
+            network={"public_network_access": "Enabled" if settings.public_network_access else "Disabled"},
+            auth_config={"password_auth": "Enabled", "active_directory_auth": "Disabled"},
+            tags=tags,
+            opts=stateful.merge(
+                # Azure picks the standby zone itself; recording its choice must not read as drift.
+                pulumi.ResourceOptions(ignore_changes=["highAvailability.standbyAvailabilityZone"])
+            ),
+        )
+        database = dbforpostgresql.Database(
+            f"{name}-db",
+            database_name=settings.database_name,
+            server_name=server.name,
+            resource_group_name=resource_group_name,
+            charset="UTF8",
+            collation="en_US.utf8",
+            opts=stateful,
+        )
+        previous: list[pulumi.Resource] = []
+        for parameter, value in server_parameters(settings).items():
+            # Azure rejects concurrent configuration updates on one server: chain them.
+            configuration = dbforpostgresql.Configuration(
+                f"{name}-{parameter.replace('.', '-').replace('_', '-')}",
+                configuration_name=parameter,
+                server_name=server.name,
+                resource_group_name=resource_group_name,
+                source="user-override",
+                value=value,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[server, *previous]),
+            )
+            previous = [configuration]
+        if settings.public_network_access:
+            rules = [(rule.name, rule.start_ip, rule.end_ip) for rule in settings.firewall_rules]
+            if settings.allow_azure_services:
+                # 0.0.0.0-0.0.0.0 is Azure's convention for "Azure services", not a public range.
+                rules.append(("AllowAzureServices", "0.0.0.0", "0.0.0.0"))
+            for rule_name, start, end in rules:
+                dbforpostgresql.FirewallRule(
+                    f"{name}-fw-{rule_name}",
+                    firewall_rule_name=rule_name,
+                    server_name=server.name,
+                    resource_group_name=resource_group_name,
+                    start_ip_address=start,
+                    end_ip_address=end,
+                    opts=child,
+                )
+        if private_access is not None:
+            endpoint = network.PrivateEndpoint(
+                f"{name}-pe",
+                private_endpoint_name=pulumi.Output.concat(server.name, "-pe"),
+                resource_group_name=resource_group_name,
+                location=location,
+                subnet={"id": private_access.subnet_id},
+                private_link_service_connections=[
+                    {
+                        "name": pulumi.Output.concat(server.name, "-pe-connection"),
+                        "private_link_service_id": server.id,
+                        "group_ids": ["postgresqlServer"],
+                    }
+                ],
+                tags=tags,
+                opts=child,
+            )
+            network.PrivateDnsZoneGroup(
+                f"{name}-pe-dns",
+                private_dns_zone_group_name="default",
+                private_endpoint_name=endpoint.name,
+                resource_group_name=resource_group_name,
+                private_dns_zone_configs=[
+                    {
+                        "name": "privatelink-postgres-database-azure-com",
+                        "private_dns_zone_id": private_access.dns_zone_id,
+                    }
+                ],
+                opts=child,
+            )
+
+        self.server_name = server.name
+        self.server_id = server.id
+        self.host = server.fully_qualified_domain_name
+        self.database_name = database.name
+        self.admin_password = pulumi.Output.secret(password.result)
+        self.connection_string = pulumi.Output.secret(
+            pulumi.Output.all(self.host, database.name, password.result).apply(
+                lambda values: npgsql_connection_string(
+                    values[0], values[1], settings.admin_login, values[2], settings.max_pool_size
+                )
+            )
+        )
+        self.register_outputs({"host": self.host, "databaseName": self.database_name})

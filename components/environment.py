@@ -1,0 +1,161 @@
+"""One MeAjudaAi environment: composes the components in dependency order and returns the stack outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import authorization, resources
+
+from components import naming
+from components.app_config import (
+    SECRET_APP_INSIGHTS,
+    SECRET_DB_ADMIN_PASSWORD,
+    SECRET_DB_CONNECTION,
+    SECRET_KEYCLOAK,
+    SECRET_SERVICE_BUS,
+    api_configuration,
+)
+from components.app_service import ApiAppService
+from components.database import PostgresDatabase, PrivateAccess
+from components.messaging import APPLICATION_POLICY, MANAGEMENT_POLICY, Messaging
+from components.network import PrivateNetwork
+from components.observability import Observability
+from components.secrets import SecretStore
+from components.settings import Settings, StackSecrets
+from components.tags import base_tags
+from gate.facts import ReleaseFacts
+from gate.stamp import stamp
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class StackContext:
+    stack: str
+    subscription_id: pulumi.Output[str]
+    tenant_id: pulumi.Output[str]
+
+
+def _suffixed_name(configured: str | None, rg_id: pulumi.Output[str], make: Any) -> pulumi.Input[str]:
+    return configured if configured else rg_id.apply(make)
+
+
+def build_environment(
+    settings: Settings, secrets: StackSecrets, release: ReleaseFacts, context: StackContext
+) -> dict[str, Any]:
+    env = settings.environment
+    prod = env == "prod"
+    tags = base_tags(settings, context.stack)
+    rg_name = settings.resource_group_name or naming.resource_group_name(env)
+
+    group = resources.ResourceGroup(
+        "resource-group", resource_group_name=rg_name, location=settings.location, tags=tags
+    )
+    rg_id = context.subscription_id.apply(lambda sub: naming.resource_group_id(sub, rg_name))
+
+    network = (
+        PrivateNetwork(
+            "network",
+            settings=settings.network,
+            resource_group_name=group.name,
+            location=settings.location,
+            tags=tags,
+        )
+        if settings.network.enabled
+        else None
+    )
+    observability = Observability(
+        "observability",
+        settings=settings.observability,
+        environment=env,
+        resource_group_name=group.name,
+        location=settings.location,
+        tags=tags,
+    )
+    database = PostgresDatabase(
+        "postgres",
+        settings=settings.database,
+        server_name=_suffixed_name(
+            settings.database.server_name, rg_id, lambda rid: naming.postgres_server_name(env, rid)
+        ),
+        resource_group_name=group.name,
+        location=settings.location,
+        tags=tags,
+        private_access=(
+            PrivateAccess(network.private_endpoint_subnet_id, network.postgres_dns_zone_id)
+            if network
+            else None
+        ),
+        protect=prod,
+    )
+    messaging = Messaging(
+        "servicebus",
+        settings=settings.messaging,
+        namespace_name=settings.messaging.namespace_name or naming.service_bus_namespace_name(env),
+        resource_group_name=group.name,
+        location=settings.location,
+        tags=tags,
+        protect=prod,
+    )
+    vault_secrets: dict[str, pulumi.Input[str]] = {
+        SECRET_DB_ADMIN_PASSWORD: database.admin_password,
+        SECRET_DB_CONNECTION: database.connection_string,
+        SECRET_SERVICE_BUS: messaging.app_connection_string,
+        SECRET_APP_INSIGHTS: observability.connection_string,
+    }
+    if secrets.keycloak_client_secret is not None:
+        vault_secrets[SECRET_KEYCLOAK] = secrets.keycloak_client_secret
+    store = SecretStore(
+        "keyvault",
+        settings=settings.key_vault,
+        vault_name=_suffixed_name(
+            settings.key_vault.name, rg_id, lambda rid: naming.key_vault_name(env, rid)
+        ),
+        resource_group_name=group.name,
+        location=settings.location,
+        tenant_id=context.tenant_id,
+        secrets=vault_secrets,
+        tags=tags,
+        protect=prod,
+    )
+    app_name = settings.api.name or naming.api_name(env)
+    api = ApiAppService(
+        "api",
+        settings=settings.api,
+        app_name=app_name,
+        configuration=api_configuration(settings, dots_allowed_in_names=False),
+        secret_store=store,
+        subscription_id=context.subscription_id,
+        resource_group_name=group.name,
+        location=settings.location,
+        app_subnet_id=network.app_subnet_id if network else None,
+        tags=tags,
+        app_tags=stamp(release, settings.gate_evidence),
+    )
+
+    # Names as the Bicep's outputs call them, so scripts written against the Bicep keep working.
+    return {
+        "resourceGroupName": group.name,
+        "serviceBusNamespace": messaging.namespace_name,
+        "managementPolicyName": MANAGEMENT_POLICY,
+        "applicationPolicyName": APPLICATION_POLICY,
+        "serviceBusEndpoint": messaging.endpoint,
+        "postgresHost": database.host,
+        "postgresDatabase": database.database_name,
+        "postgresServerName": database.server_name,
+        "keyVaultName": store.vault_name,
+        "keyVaultUri": store.vault_uri,
+        "appInsightsName": observability.app_insights_name,
+        "apiName": api.app_name,
+        "apiUrl": api.default_host_name.apply(lambda host: f"https://{host}" if host else ""),
+        "apiStopped": settings.api.stopped,
+        "privateDnsZoneName": network.postgres_dns_zone_name if network else "",
+    }
+
+
+def stack_context(stack: str) -> StackContext:
+    client = authorization.get_client_config_output()
+    return StackContext(stack=stack, subscription_id=client.subscription_id, tenant_id=client.tenant_id)

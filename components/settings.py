@@ -1,0 +1,554 @@
+"""The stack's settings: one typed model of the whole stack config, with per-environment presets.
+
+Data flows one way: `Pulumi.<stack>.yaml` → `load_settings` (preset for the environment, overridden key by
+key by the stack file, validated once) → components. Nothing else reads Pulumi config. Every bad value is
+rejected here, before any resource is registered, with the config key named and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from gate.config import GateEvidence, ReleaseConfig
+
+PROJECT = "meajudaai-infra"
+
+Environment = Literal["dev", "staging", "prod"]
+Hosting = Literal["appService", "kubernetes"]
+LogLevel = Literal["Trace", "Debug", "Information", "Warning", "Error", "Critical", "None"]
+
+# Azure's flexible-server limits: retention 7-35 days; storage sizes are fixed steps.
+BACKUP_RETENTION_FLOOR: dict[str, int] = {"dev": 7, "staging": 14, "prod": 35}
+STORAGE_SIZES_GB = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)
+APP_SERVICE_SKUS = ("B1", "B2", "B3", "S1", "S2", "S3", "P0v3", "P1v3", "P2v3", "P3v3", "P1mv3", "P2mv3")
+
+_ARM_VNET_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/"
+    r"Microsoft\.Network/virtualNetworks/[-\w.]{2,64}$"
+)
+_ARM_SUBNET_ID = re.compile(_ARM_VNET_ID.pattern[:-1] + r"/subnets/[-\w.]{1,80}$")
+
+
+class SettingsError(ValueError):
+    """A stack config problem, already phrased for the person who wrote the config."""
+
+
+class _Model(BaseModel):
+    # camelCase keys as they appear in Pulumi.<stack>.yaml; unknown keys are errors, never ignored.
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, strict=True
+    )
+
+
+# --------------------------------------------------------------------------------------------- network
+class NetworkSettings(_Model):
+    """Private networking for the database (private endpoint + private DNS) and the app's VNet integration.
+
+    Either the program creates the VNet (`addressSpace` and the two subnet prefixes) or it uses an existing
+    one (`vnetId`, `privateEndpointSubnetId`, `appSubnetId`: real ARM ids, unlike the Bicep whose `@allowed`
+    globs could never match one).
+    """
+
+    enabled: bool = False
+    vnet_id: str | None = None
+    private_endpoint_subnet_id: str | None = None
+    app_subnet_id: str | None = None
+    address_space: str = "10.40.0.0/16"
+    private_endpoint_subnet_prefix: str = "10.40.1.0/24"
+    app_subnet_prefix: str = "10.40.2.0/24"
+
+    @field_validator("vnet_id")
+    @classmethod
+    def _vnet_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ARM_VNET_ID.match(value):
+            raise ValueError(
+                "must be a virtual network ARM id (/subscriptions/<guid>/resourceGroups/<rg>/"
+                "providers/Microsoft.Network/virtualNetworks/<name>)"
+            )
+        return value
+
+    @field_validator("private_endpoint_subnet_id", "app_subnet_id")
+    @classmethod
+    def _subnet_id(cls, value: str | None) -> str | None:
+        if value is not None and not _ARM_SUBNET_ID.match(value):
+            raise ValueError("must be a subnet ARM id (.../virtualNetworks/<name>/subnets/<subnet>)")
+        return value
+
+    @field_validator("address_space", "private_endpoint_subnet_prefix", "app_subnet_prefix")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            raise ValueError(f"must be an IPv4 CIDR block such as 10.40.0.0/16, got {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NetworkSettings:
+        existing = (self.vnet_id, self.private_endpoint_subnet_id, self.app_subnet_id)
+        if any(existing) and not all(existing):
+            raise ValueError(
+                "vnetId, privateEndpointSubnetId and appSubnetId go together: give all three "
+                "to use an existing VNet, or none to let the program create one"
+            )
+        if not any(existing):
+            space = ipaddress.ip_network(self.address_space)
+            subnets = [
+                ipaddress.ip_network(p) for p in (self.private_endpoint_subnet_prefix, self.app_subnet_prefix)
+            ]
+            for subnet in subnets:
+                if not subnet.subnet_of(space):  # type: ignore[arg-type]
+                    raise ValueError(f"subnet {subnet} is outside addressSpace {space}")
+            if subnets[0].overlaps(subnets[1]):
+                raise ValueError("privateEndpointSubnetPrefix and appSubnetPrefix overlap")
+        return self
+
+    @property
+    def uses_existing_vnet(self) -> bool:
+        return self.vnet_id is not None
+
+
+# -------------------------------------------------------------------------------------------- database
+class FirewallRule(_Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    start_ip: str
+    end_ip: str
+
+    @field_validator("start_ip", "end_ip")
+    @classmethod
+    def _ipv4(cls, value: str) -> str:
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            raise ValueError(f"must be an IPv4 address, got {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _not_the_internet(self) -> FirewallRule:
+        start, end = int(ipaddress.IPv4Address(self.start_ip)), int(ipaddress.IPv4Address(self.end_ip))
+        if start > end:
+            raise ValueError(f"startIp {self.start_ip} is after endIp {self.end_ip}")
+        # A /16 is already generous for an office or CI range; anything wider is "the internet" in practice.
+        if end - start + 1 > 65536:
+            raise ValueError(
+                f"{self.start_ip}-{self.end_ip} opens more than a /16 (65,536 addresses): "
+                "name the ranges that need access instead"
+            )
+        return self
+
+
+class DatabaseSettings(_Model):
+    """PostgreSQL flexible server. `geoRedundantBackup` (and the server name) can only be chosen when the
+    server is created: changing it later means a new server, which prod refuses (protect)."""
+
+    server_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    database_name: str = Field(default="meajudaai", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    admin_login: str = Field(default="psqladmin", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    version: Literal["16", "17"] = "16"
+    sku_name: str = Field(default="Standard_B1ms", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    sku_tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
+    storage_size_gb: int = 32
+    backup_retention_days: int = Field(default=7, ge=7, le=35)
+    geo_redundant_backup: bool = False
+    high_availability: Literal["Disabled", "SameZone", "ZoneRedundant"] = "Disabled"
+    public_network_access: bool = True
+    allow_azure_services: bool = True
+    firewall_rules: list[FirewallRule] = Field(default_factory=list)
+    extensions: list[str] = Field(default_factory=lambda: ["POSTGIS"])
+    max_pool_size: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("storage_size_gb")
+    @classmethod
+    def _storage(cls, value: int) -> int:
+        if value not in STORAGE_SIZES_GB:
+            raise ValueError(f"must be one of {', '.join(map(str, STORAGE_SIZES_GB))}")
+        return value
+
+    @field_validator("extensions")
+    @classmethod
+    def _extensions(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+                raise ValueError(
+                    f"extension names are upper case as azure.extensions lists them, got {name!r}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _tier_rules(self) -> DatabaseSettings:
+        if self.sku_tier == "Burstable" and self.high_availability != "Disabled":
+            raise ValueError(
+                "highAvailability needs skuTier GeneralPurpose or MemoryOptimized "
+                "(Azure offers no HA on Burstable)"
+            )
+        if not self.public_network_access and (self.firewall_rules or self.allow_azure_services):
+            raise ValueError("firewallRules/allowAzureServices only apply with publicNetworkAccess: true")
+        return self
+
+
+# ------------------------------------------------------------------------------------------- messaging
+class Justifications(_Model):
+    local_auth: str | None = Field(default=None, min_length=10, max_length=256)
+    public_network_access: str | None = Field(default=None, min_length=10, max_length=256)
+
+
+class MessagingSettings(_Model):
+    """Service Bus, mirroring servicebus.bicep (namespace + ManagementPolicy + ApplicationPolicy)."""
+
+    namespace_name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9]$")
+    sku: Literal["Basic", "Standard", "Premium"] = "Standard"
+    public_network_access: bool = True
+    disable_local_auth: bool = False
+    topics: list[str] = Field(default_factory=lambda: ["MeAjudaAi-events", "users-events"])
+    # The app's own names for them (appsettings Messaging:ServiceBus:DefaultTopicName / DomainTopics).
+    default_topic: str = "MeAjudaAi-events"
+    domain_topics: dict[str, str] = Field(default_factory=lambda: {"Users": "users-events"})
+    # dev lets the app create topics itself (Manage); elsewhere the topics are declared here and the app
+    # gets Send/Listen only.
+    app_rights: Literal["manage", "sendListen"] = "sendListen"
+    justifications: Justifications = Justifications()
+
+    @field_validator("topics")
+    @classmethod
+    def _topics(cls, value: list[str]) -> list[str]:
+        for topic in value:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,259}", topic):
+                raise ValueError(f"topic name {topic!r} is not a valid Service Bus entity name")
+        if len(set(value)) != len(value):
+            raise ValueError("topic names must be unique")
+        return value
+
+    @model_validator(mode="after")
+    def _sku_rules(self) -> MessagingSettings:
+        if self.sku == "Basic":
+            raise ValueError(
+                "sku Basic has no topics, and the app publishes to topics: use Standard or Premium"
+            )
+        for role, topic in {"defaultTopic": self.default_topic, **self.domain_topics}.items():
+            if topic not in self.topics:
+                raise ValueError(f"{role} {topic!r} is not one of the declared topics {self.topics}")
+        return self
+
+
+# ------------------------------------------------------------------------------------------- key vault
+class KeyVaultSettings(_Model):
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+    sku: Literal["standard", "premium"] = "standard"
+    soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
+    purge_protection: bool = False
+    public_network_access: bool = True
+
+
+# ----------------------------------------------------------------------------------------------- api
+class AuthSettings(_Model):
+    mode: Literal["simplified", "full", "external"] = "simplified"
+    keycloak_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+(/[^\s]*)?$")
+    realm: str = Field(default="meajudaai", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    client_id: str = Field(default="meajudaai-api", pattern=r"^[A-Za-z0-9_.-]{1,128}$")
+    external_providers: list[Literal["google", "facebook", "instagram"]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _mode_rules(self) -> AuthSettings:
+        if self.mode in ("full", "external") and not self.keycloak_url:
+            raise ValueError(f"mode {self.mode} needs keycloakUrl (https://...)")
+        if self.mode == "external" and not self.external_providers:
+            raise ValueError(
+                "mode external needs at least one of externalProviders: google, facebook, instagram"
+            )
+        if self.mode != "external" and self.external_providers:
+            raise ValueError("externalProviders only apply with mode external")
+        return self
+
+
+class HangfireSettings(_Model):
+    dashboard_enabled: bool = True
+    dashboard_path: str = Field(default="/hangfire", pattern=r"^/[A-Za-z0-9/_-]*$")
+    worker_count: int = Field(default=5, ge=1, le=100)
+
+
+class ApiSettings(_Model):
+    """The API's hosting and its app settings (App Service now; Kubernetes where a stack chooses it)."""
+
+    hosting: Hosting = "appService"
+    name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$")
+    # Runbook rollback step 1 as code: stops the API (App Service taken offline / replicas 0).
+    stopped: bool = False
+    plan_sku: str = "B1"
+    plan_capacity: int = Field(default=1, ge=1, le=30)
+    zone_redundant: bool = False
+    always_on: bool = False
+    dotnet_version: Literal["10.0"] = "10.0"
+    # Log categories with a dot (Npgsql.Connection) cannot be app settings on Linux App Service (it turns
+    # '.' into '_'), so they go on the startup command line, which needs the API's assembly name.
+    startup_assembly: str = Field(default="MeAjudaAi.ApiService.dll", pattern=r"^[A-Za-z0-9_.]+\.dll$")
+    health_check_path: str = Field(default="/health", pattern=r"^/[A-Za-z0-9/_-]*$")
+    public_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+$")
+    auth: AuthSettings = AuthSettings()
+    hangfire: HangfireSettings = HangfireSettings()
+    logging: dict[str, LogLevel] = Field(default_factory=dict)
+    features: dict[str, bool] = Field(default_factory=dict)
+    service_endpoints: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("plan_sku")
+    @classmethod
+    def _plan_sku(cls, value: str) -> str:
+        if value not in APP_SERVICE_SKUS:
+            raise ValueError(f"must be one of {', '.join(APP_SERVICE_SKUS)}")
+        return value
+
+    @field_validator("logging")
+    @classmethod
+    def _log_categories(cls, value: dict[str, str]) -> dict[str, str]:
+        for category in value:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9.]*", category):
+                raise ValueError(
+                    f"log category {category!r} must be a .NET category name such as Npgsql.Connection"
+                )
+        return value
+
+    @field_validator("features")
+    @classmethod
+    def _feature_names(cls, value: dict[str, bool]) -> dict[str, bool]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name):
+                raise ValueError(f"feature flag {name!r} must be letters and digits")
+        return value
+
+    @field_validator("service_endpoints")
+    @classmethod
+    def _endpoints(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name):
+                raise ValueError(f"service endpoint name {name!r} must be letters and digits")
+            if not re.fullmatch(r"https?://[^\s]+", url):
+                raise ValueError(f"service endpoint {name} must be an http(s) URL, got {url!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _plan_rules(self) -> ApiSettings:
+        if self.zone_redundant and (not self.plan_sku.startswith("P") or self.plan_capacity < 2):
+            raise ValueError("zoneRedundant needs a Premium v3 planSku (P*v3) and planCapacity >= 2")
+        return self
+
+
+# ---------------------------------------------------------------------------------------- observability
+class ObservabilitySettings(_Model):
+    log_retention_days: int = Field(default=30, ge=30, le=730)
+    app_insights_sampling_percentage: float = Field(default=100.0, gt=0, le=100)
+
+
+# ---------------------------------------------------------------------------------------------- root
+class Settings(_Model):
+    environment: Environment
+    location: str = Field(default="brazilsouth", pattern=r"^[a-z][a-z0-9]+$")
+    resource_group_name: str | None = Field(default=None, pattern=r"^[-\w.()]{1,89}[-\w()]$")
+    repository: str = Field(default="github.com/meajudaai/meajudaai-infra", min_length=1, max_length=256)
+    extra_tags: dict[str, str] = Field(default_factory=dict)
+    network: NetworkSettings = NetworkSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    messaging: MessagingSettings = MessagingSettings()
+    key_vault: KeyVaultSettings = KeyVaultSettings()
+    api: ApiSettings = ApiSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+    release: ReleaseConfig
+    gate_evidence: GateEvidence | None = None
+
+    @field_validator("extra_tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag in value.items():
+            if not key or len(key) > 512 or re.search(r"[<>%&\\?/]", key):
+                raise ValueError(f"tag name {key!r} must be 1-512 characters without <>%&\\?/")
+            if len(tag) > 256:
+                raise ValueError(f"tag {key} is longer than Azure's 256 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _environment_floors(self) -> Settings:
+        floor = BACKUP_RETENTION_FLOOR[self.environment]
+        if self.database.backup_retention_days < floor:
+            raise ValueError(
+                f"database.backupRetentionDays is {self.database.backup_retention_days}, below "
+                f"the {self.environment} floor of {floor} days"
+            )
+        if self.environment == "prod":
+            if not self.database.geo_redundant_backup:
+                raise ValueError("database.geoRedundantBackup must stay true in prod (the backup floor)")
+            if self.database.public_network_access:
+                raise ValueError(
+                    "database.publicNetworkAccess must be false in prod: it is reached through "
+                    "its private endpoint"
+                )
+            if not self.key_vault.purge_protection:
+                raise ValueError("keyVault.purgeProtection must be true in prod")
+        if not self.database.public_network_access and not self.network.enabled:
+            raise ValueError(
+                "database.publicNetworkAccess false needs network.enabled true "
+                "(otherwise nothing can reach the server)"
+            )
+        if self.environment != "dev" and not self.api.always_on:
+            raise ValueError(
+                "api.alwaysOn must be true outside dev (Hangfire workers stop when the app idles)"
+            )
+        return self
+
+
+# ------------------------------------------------------------------------------------------- presets
+_RUNBOOK_LOG_LEVELS = {
+    "Default": "Information",
+    "Hangfire": "Information",
+    "Npgsql": "Warning",
+    "Npgsql.Connection": "Information",
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "database": {
+            "skuName": "Standard_B1ms",
+            "skuTier": "Burstable",
+            "storageSizeGb": 32,
+            "backupRetentionDays": 7,
+        },
+        "messaging": {"appRights": "manage"},
+        "api": {
+            "hosting": "appService",
+            "planSku": "B1",
+            "alwaysOn": False,
+            "auth": {"mode": "simplified"},
+            "logging": {**_RUNBOOK_LOG_LEVELS, "Default": "Debug"},
+        },
+    },
+    "staging": {
+        "database": {
+            "skuName": "Standard_D2ds_v5",
+            "skuTier": "GeneralPurpose",
+            "storageSizeGb": 64,
+            "backupRetentionDays": 14,
+        },
+        "messaging": {"appRights": "sendListen"},
+        "keyVault": {"softDeleteRetentionDays": 30},
+        "api": {
+            "hosting": "appService",
+            "planSku": "P0v3",
+            "alwaysOn": True,
+            "auth": {"mode": "full"},
+            "logging": _RUNBOOK_LOG_LEVELS,
+        },
+        "observability": {"logRetentionDays": 60},
+    },
+    "prod": {
+        "network": {"enabled": True},
+        "database": {
+            "skuName": "Standard_D4ds_v5",
+            "skuTier": "GeneralPurpose",
+            "storageSizeGb": 128,
+            "backupRetentionDays": 35,
+            "geoRedundantBackup": True,
+            "highAvailability": "ZoneRedundant",
+            "publicNetworkAccess": False,
+            "allowAzureServices": False,
+        },
+        "messaging": {"appRights": "sendListen"},
+        "keyVault": {"purgeProtection": True, "softDeleteRetentionDays": 90},
+        "api": {
+            "hosting": "appService",
+            "planSku": "P1v3",
+            "planCapacity": 3,
+            "zoneRedundant": True,
+            "alwaysOn": True,
+            "auth": {"mode": "external"},
+            "logging": _RUNBOOK_LOG_LEVELS,
+            "hangfire": {"dashboardEnabled": True},
+        },
+        "observability": {"logRetentionDays": 90},
+    },
+}
+
+# Top-level config keys that must hold Pulumi secrets, by the condition under which they are required.
+SECRET_KEYS = ("keycloakClientSecret",)
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """Secret config values; still Pulumi secrets when they reach components (never plain strings)."""
+
+    keycloak_client_secret: Any | None
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Override `base` key by key; nested objects merge, everything else (lists included) replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"])
+        key = f"{PROJECT}:{path}" if path else f"{PROJECT} (stack config)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling; settings are camelCase)"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def _parse_values(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Pulumi hands structured config over as JSON strings; plain values stay strings (strict models then
+    reject e.g. "35" for a number with a message naming the key)."""
+    parsed: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            try:
+                parsed[key] = json.loads(value)
+                continue
+            except json.JSONDecodeError:
+                raise SettingsError(
+                    f"{PROJECT}:{key}: is not valid structured config (JSON/YAML object)"
+                ) from None
+        parsed[key] = value
+    return parsed
+
+
+def load_settings(raw_config: Mapping[str, Any], secret_keys: set[str], stack: str) -> Settings:
+    """Build the typed settings from the stack's config (keys without the project prefix).
+
+    `environment` picks the preset (it defaults to the stack name when that is dev, staging or prod).
+    """
+    config = _parse_values({k: v for k, v in raw_config.items() if k not in SECRET_KEYS})
+    for key in SECRET_KEYS:
+        if key in raw_config and key not in secret_keys:
+            raise SettingsError(
+                f"{PROJECT}:{key} is set in plaintext; it must be a Pulumi secret: "
+                f"pulumi config set --secret {key} <value>"
+            )
+    environment = config.get("environment", stack)
+    if environment not in PRESETS:
+        raise SettingsError(
+            f"{PROJECT}:environment must be one of dev, staging, prod (got {environment!r}; "
+            "it defaults to the stack name)"
+        )
+    merged = deep_merge(PRESETS[environment], {**config, "environment": environment})
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as error:
+        raise SettingsError(f"invalid stack config for stack {stack!r}:\n{_format_errors(error)}") from None
+    if settings.api.auth.mode != "simplified" and "keycloakClientSecret" not in raw_config:
+        raise SettingsError(
+            f"{PROJECT}:keycloakClientSecret is required for api.auth.mode "
+            f"{settings.api.auth.mode}: pulumi config set --secret keycloakClientSecret <value>"
+        )
+    return settings

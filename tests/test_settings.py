@@ -1,0 +1,250 @@
+"""Stack config → typed settings: presets, key-by-key overrides, and every bad value named."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.settings import BACKUP_RETENTION_FLOOR, SettingsError, deep_merge, load_settings
+
+RELEASE = {
+    "id": "cc4de0a8",
+    "packages": {
+        "npgsqlEntityFrameworkCorePostgreSql": "10.0.3",
+        "microsoftEntityFrameworkCore": "10.0.10",
+        "hangfireCore": "1.8.24",
+        "hangfirePostgreSql": "1.21.1",
+    },
+}
+KEYCLOAK = {"auth": {"keycloakUrl": "https://auth.example.com"}}
+PROD_AUTH = {"auth": {"keycloakUrl": "https://auth.example.com", "externalProviders": ["google"]}}
+
+
+def raw(**keys: Any) -> dict[str, str]:
+    """Stack config as Pulumi hands it to the program: objects as JSON strings, scalars as strings."""
+    keys.setdefault("release", RELEASE)
+    return {k: json.dumps(v) if isinstance(v, dict | list) else str(v) for k, v in keys.items()}
+
+
+def load(stack: str = "dev", secret: bool = True, **keys: Any):
+    config = raw(**keys)
+    if stack != "dev" and "keycloakClientSecret" not in config:
+        config["keycloakClientSecret"] = "placeholder"
+    secrets = {"keycloakClientSecret"} if secret else set()
+    return load_settings(config, secrets, stack)
+
+
+def error_of(stack: str = "dev", **keys: Any) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load(stack, **keys)
+    return str(caught.value)
+
+
+# ------------------------------------------------------------------------------------------ presets
+def test_dev_preset_mirrors_the_bicep_database() -> None:
+    db = load("dev").database
+    assert (db.sku_name, db.sku_tier, db.storage_size_gb, db.backup_retention_days, db.version) == (
+        "Standard_B1ms",
+        "Burstable",
+        32,
+        7,
+        "16",
+    )
+    assert db.geo_redundant_backup is False
+    assert db.admin_login == "psqladmin"
+    assert db.database_name == "meajudaai"
+
+
+def test_prod_preset_hardens_what_the_bicep_left_at_minimum() -> None:
+    settings = load("prod", api=PROD_AUTH)
+    db = settings.database
+    assert db.sku_tier == "GeneralPurpose"
+    assert db.high_availability == "ZoneRedundant"
+    assert (db.backup_retention_days, db.geo_redundant_backup, db.public_network_access) == (35, True, False)
+    assert settings.network.enabled is True
+    assert settings.key_vault.purge_protection is True
+    assert settings.api.always_on is True
+    assert settings.api.auth.mode == "external"
+
+
+def test_a_stack_file_overrides_one_key_and_keeps_the_rest_of_the_preset() -> None:
+    settings = load("staging", api={**KEYCLOAK, "planCapacity": 2}, database={"storageSizeGb": 256})
+    assert settings.database.storage_size_gb == 256
+    assert settings.database.sku_tier == "GeneralPurpose"  # still the staging preset
+    assert settings.api.plan_capacity == 2
+    assert settings.api.plan_sku == "P0v3"
+
+
+def test_environment_defaults_to_the_stack_name_and_can_be_set() -> None:
+    assert load("dev").environment == "dev"
+    assert load_settings(raw(environment="dev"), set(), "feature-x").environment == "dev"
+    with pytest.raises(SettingsError, match="environment must be one of dev, staging, prod"):
+        load_settings(raw(), set(), "feature-x")
+
+
+def test_deep_merge_replaces_lists_and_merges_objects() -> None:
+    merged = deep_merge({"a": {"b": 1, "c": [1, 2]}, "d": 1}, {"a": {"c": [3]}, "e": 2})
+    assert merged == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+
+
+# ------------------------------------------------------------------------------------------ bad values
+@pytest.mark.parametrize(
+    ("keys", "named", "allowed"),
+    [
+        ({"database": {"backupRetentionDays": 3}}, "meajudaai-infra:database.backupRetentionDays", "7"),
+        ({"database": {"backupRetentionDays": 60}}, "meajudaai-infra:database.backupRetentionDays", "35"),
+        (
+            {"database": {"backupRetentionDays": "14"}},
+            "meajudaai-infra:database.backupRetentionDays",
+            "integer",
+        ),
+        ({"database": {"skuTier": "Premium"}}, "meajudaai-infra:database.skuTier", "GeneralPurpose"),
+        ({"database": {"storageSizeGb": 33}}, "meajudaai-infra:database.storageSizeGb", "32, 64"),
+        ({"database": {"version": "11"}}, "meajudaai-infra:database.version", "'16'"),
+        ({"database": {"highAvailability": "ZoneRedundant"}}, "meajudaai-infra:database", "Burstable"),
+        ({"database": {"extensions": ["postgis"]}}, "meajudaai-infra:database.extensions", "upper case"),
+        (
+            {
+                "database": {
+                    "firewallRules": [{"name": "all", "startIp": "0.0.0.0", "endIp": "255.255.255.255"}]
+                }
+            },
+            "meajudaai-infra:database.firewallRules.0",
+            "/16",
+        ),
+        (
+            {"database": {"firewallRules": [{"name": "x", "startIp": "10.0.0.300", "endIp": "10.0.0.1"}]}},
+            "meajudaai-infra:database.firewallRules.0.startIp",
+            "IPv4",
+        ),
+        ({"database": {"serverName": "Bad_Name"}}, "meajudaai-infra:database.serverName", "pattern"),
+        (
+            {"database": {"backupRetentionDay": 7}},
+            "meajudaai-infra:database.backupRetentionDay",
+            "unknown setting",
+        ),
+        ({"messaging": {"sku": "Free"}}, "meajudaai-infra:messaging.sku", "'Standard'"),
+        ({"messaging": {"sku": "Basic"}}, "meajudaai-infra:messaging", "Standard or Premium"),
+        ({"messaging": {"defaultTopic": "orders"}}, "meajudaai-infra:messaging", "declared topics"),
+        ({"messaging": {"topics": ["a b"]}}, "meajudaai-infra:messaging.topics", "entity name"),
+        (
+            {"keyVault": {"softDeleteRetentionDays": 3}},
+            "meajudaai-infra:keyVault.softDeleteRetentionDays",
+            "7",
+        ),
+        ({"api": {"planSku": "F1"}}, "meajudaai-infra:api.planSku", "P1v3"),
+        ({"api": {"zoneRedundant": True}}, "meajudaai-infra:api", "Premium v3"),
+        ({"api": {"hosting": "vm"}}, "meajudaai-infra:api.hosting", "'kubernetes'"),
+        ({"api": {"logging": {"Npgsql": "Loud"}}}, "meajudaai-infra:api.logging.Npgsql", "'Warning'"),
+        ({"api": {"auth": {"mode": "full"}}}, "meajudaai-infra:api.auth", "keycloakUrl"),
+        (
+            {"network": {"vnetId": "/subscriptions/*/resourceGroups/*"}},
+            "meajudaai-infra:network.vnetId",
+            "ARM id",
+        ),
+        ({"network": {"appSubnetPrefix": "10.99.0.0/24"}}, "meajudaai-infra:network", "outside addressSpace"),
+        ({"location": "Brazil South"}, "meajudaai-infra:location", "pattern"),
+        ({"extraTags": {"a/b": "c"}}, "meajudaai-infra:extraTags", "<>%&"),
+        ({"unknownKey": {"x": 1}}, "meajudaai-infra:unknownKey", "unknown setting"),
+    ],
+)
+def test_a_bad_value_is_rejected_naming_the_key_and_what_is_allowed(
+    keys: dict, named: str, allowed: str
+) -> None:
+    message = error_of("dev", **keys)
+    assert named in message
+    assert allowed in message
+
+
+def test_the_same_values_pass_when_they_are_good() -> None:
+    # The good twins of the cases above, so the rejections are about the values and nothing else.
+    settings = load(
+        "dev",
+        database={
+            "backupRetentionDays": 14,
+            "skuTier": "GeneralPurpose",
+            "skuName": "Standard_D2ds_v5",
+            "highAvailability": "ZoneRedundant",
+            "storageSizeGb": 64,
+            "extensions": ["POSTGIS", "PG_TRGM"],
+            "firewallRules": [{"name": "office", "startIp": "203.0.113.0", "endIp": "203.0.113.255"}],
+            "serverName": "psql-dev-custom",
+        },
+        messaging={"sku": "Premium", "topics": ["MeAjudaAi-events", "users-events", "orders"]},
+        api={"planSku": "P1v3", "planCapacity": 2, "zoneRedundant": True, "logging": {"Npgsql": "Warning"}},
+        network={
+            "enabled": True,
+            "addressSpace": "10.99.0.0/16",
+            "privateEndpointSubnetPrefix": "10.99.1.0/24",
+            "appSubnetPrefix": "10.99.2.0/24",
+        },
+        extraTags={"cost-center": "platform"},
+    )
+    assert settings.database.firewall_rules[0].end_ip == "203.0.113.255"
+    assert settings.messaging.topics[-1] == "orders"
+
+
+def test_an_existing_vnet_needs_all_three_ids() -> None:
+    vnet = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net"
+        "/providers/Microsoft.Network/virtualNetworks/hub"
+    )
+    message = error_of("dev", network={"enabled": True, "vnetId": vnet})
+    assert "vnetId, privateEndpointSubnetId and appSubnetId go together" in message
+    ok = load(
+        "dev",
+        network={
+            "enabled": True,
+            "vnetId": vnet,
+            "privateEndpointSubnetId": f"{vnet}/subnets/pe",
+            "appSubnetId": f"{vnet}/subnets/app",
+        },
+    )
+    assert ok.network.uses_existing_vnet
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_backup_retention_below_the_environment_floor_is_rejected(env: str) -> None:
+    floor = BACKUP_RETENTION_FLOOR[env]
+    api = PROD_AUTH if env == "prod" else KEYCLOAK if env == "staging" else {}
+    assert load(env, api=api, database={"backupRetentionDays": floor}).database.backup_retention_days == floor
+    if floor > 7:
+        message = error_of(env, api=api, database={"backupRetentionDays": floor - 1})
+        assert f"below the {env} floor of {floor} days" in message
+
+
+@pytest.mark.parametrize(
+    ("override", "phrase"),
+    [
+        ({"database": {"geoRedundantBackup": False}}, "geoRedundantBackup must stay true in prod"),
+        ({"database": {"publicNetworkAccess": True}}, "publicNetworkAccess must be false in prod"),
+        ({"keyVault": {"purgeProtection": False}}, "purgeProtection must be true in prod"),
+        ({"api": {**PROD_AUTH, "alwaysOn": False}}, "alwaysOn must be true outside dev"),
+    ],
+)
+def test_prod_refuses_weakened_settings(override: dict, phrase: str) -> None:
+    keys = {"api": PROD_AUTH, **override}
+    assert phrase in error_of("prod", **keys)
+
+
+def test_a_secret_in_plaintext_is_an_error_naming_the_key() -> None:
+    message = error_of("staging", secret=False, api=KEYCLOAK)
+    assert "meajudaai-infra:keycloakClientSecret is set in plaintext" in message
+    assert "pulumi config set --secret keycloakClientSecret" in message
+
+
+def test_a_missing_required_secret_is_an_error() -> None:
+    config = raw(api=KEYCLOAK)
+    with pytest.raises(SettingsError, match=r"keycloakClientSecret is required for api\.auth\.mode full"):
+        load_settings(config, set(), "staging")
+
+
+def test_release_is_required_and_malformed_structured_config_is_named() -> None:
+    config = raw()
+    del config["release"]
+    with pytest.raises(SettingsError, match="meajudaai-infra:release: Field required"):
+        load_settings(config, set(), "dev")
+    with pytest.raises(SettingsError, match=r"meajudaai-infra:database: is not valid structured config"):
+        load_settings({**raw(), "database": "{not json"}, set(), "dev")

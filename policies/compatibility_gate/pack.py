@@ -1,0 +1,180 @@
+"""Policy objects of the compatibility gate pack: thin wrappers that feed plain data to rules.py.
+
+The SDK skips a policy with an advisory note when it reads a value unknown during preview, even a
+mandatory one. These wrappers convert the SDK's proxy to plain data first (unknowns become
+``gate.unknown.UNKNOWN``), so the rules see every unknown and turn it into a violation instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pulumi
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+
+from gate.monitoring import PlannedResource
+from gate.unknown import UNKNOWN
+from policies.compatibility_gate import rules
+
+PACK_NAME = "meajudaai-compatibility-gate"
+APP_POLICY = "hangfire-npgsql-gate"
+STACK_POLICY = "hangfire-npgsql-gate-planned-resources"
+PROJECT = "meajudaai-infra"
+_SENTINELS = frozenset(
+    {
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+        UNKNOWN_STRING_VALUE,
+    }
+)
+
+_ENVIRONMENT = {"type": "string", "enum": ["dev", "staging", "prod"]}
+APP_SCHEMA = PolicyConfigSchema(
+    properties={
+        "environment": _ENVIRONMENT,
+        "minHangfireTests": {"type": "integer", "minimum": 1},
+        "evidenceMaxAgeDays": {"type": "integer", "minimum": 1},
+        "backupMaxAgeHours": {"type": "integer", "minimum": 1},
+    }
+)
+STACK_SCHEMA = PolicyConfigSchema(
+    properties={
+        "environment": _ENVIRONMENT,
+        "minBackupRetentionDays": {"type": "integer", "minimum": 1, "maximum": 35},
+        "requireGeoRedundantBackup": {"type": "boolean"},
+    }
+)
+
+
+def plain(value: Any) -> Any:
+    """Deep copy of a props proxy with every unknown replaced by ``UNKNOWN`` (never raises)."""
+    if isinstance(value, str):
+        return UNKNOWN if value in _SENTINELS else value
+    if isinstance(value, Mapping):
+        result: dict[str, Any] = {}
+        for key in value:
+            try:
+                result[key] = plain(value[key])
+            except UnknownValueError:
+                result[key] = UNKNOWN
+        return result
+    if isinstance(value, Sequence):
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                items.append(plain(value[index]))
+            except UnknownValueError:
+                items.append(UNKNOWN)
+        return items
+    return value
+
+
+def detected_environment() -> str | None:
+    """The program's ``meajudaai-infra:environment``, else the stack name (both set by the CLI)."""
+    configured = pulumi.Config(PROJECT).get("environment")
+    if configured:
+        return configured
+    # Outside an engine-configured run the SDK reports its placeholder name "stack": not an answer.
+    stack = pulumi.get_stack()
+    return stack if stack and stack != "stack" else None
+
+
+def _environment(config: Mapping[str, Any], report: ReportViolation, urn: str | None = None) -> str | None:
+    configured = config.get("environment")
+    detected = detected_environment()
+    problem = rules.environment_problem(configured, detected)
+    if problem:
+        report(problem, urn)
+        return None
+    return configured or detected
+
+
+def validate_app(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in rules.APP_TYPES:
+        return
+    config = args.get_config()
+    environment = _environment(config, report, args.urn)
+    if environment is None:
+        return
+    for message in rules.app_violations(args.resource_type, plain(args.props), environment, _now(), config):
+        report(message, None)
+
+
+def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
+    config = args.get_config()
+    resources = [
+        PlannedResource(
+            type=r.resource_type,
+            urn=r.urn,
+            props=plain(r.props),
+            dependencies=tuple(d.urn for d in r.dependencies),
+            property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()},
+        )
+        for r in args.resources
+    ]
+    if not any(r.type in rules.APP_TYPES for r in resources):
+        return
+    environment = _environment(config, report)
+    if environment is None:
+        return
+    for message, urn in rules.planned_resource_violations(resources, environment, config):
+        report(message, urn)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+app_policy = ResourceValidationPolicy(
+    name=APP_POLICY,
+    description=(
+        "Hangfire.PostgreSql + Npgsql compatibility gate: the release stamped on the app must be a validated "
+        "or compatible package set, or have the runbook checklist complete and fresh for this release."
+    ),
+    validate=validate_app,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=APP_SCHEMA,
+)
+
+stack_policy = StackValidationPolicy(
+    name=STACK_POLICY,
+    description=(
+        "Hangfire.PostgreSql + Npgsql compatibility gate, items derived from the planned resources: "
+        "monitoring alerts enabled and reaching an action group, database backup settings."
+    ),
+    validate=validate_stack,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=STACK_SCHEMA,
+)
+
+POLICIES = [app_policy, stack_policy]
+
+
+def build_pack() -> PolicyPack:
+    # PolicyPack's constructor serves the analyzer protocol and never returns.
+    return PolicyPack(name=PACK_NAME, policies=POLICIES, enforcement_level=EnforcementLevel.MANDATORY)

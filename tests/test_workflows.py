@@ -1,0 +1,782 @@
+"""The GitHub workflows do what the pipeline promises.
+
+Each rule below reads the workflows' YAML and returns the problems it finds; every rule is run once on the
+real workflows (no problem expected) and once on a deliberately broken copy (the problem must be found), so
+a rule that could never fail would show up here.
+
+Promises checked: prod after staging after dev; every stack's update behind its GitHub environment; both
+policy packs with their per-stack config on every preview and update, their venvs set up first; no secret
+echoed; the pull request's first part runnable without secrets; OIDC (no stored credentials) for the cloud
+part; validation and outputs after each update; the rollback's stop setting exists in the settings model.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW_DIR = ROOT / ".github" / "workflows"
+
+Workflows = dict[str, dict[str, Any]]
+Job = dict[str, Any]
+Step = dict[str, Any]
+
+PACKS = ("compatibility_gate", "baseline")
+STACKS = ("dev", "staging", "prod")
+# Expressions that stand for "this job's stack" in the workflows.
+STACK_EXPRESSIONS = ("${{ matrix.stack }}", "${{ inputs.stack }}")
+PULUMI_COMMANDS_WITH_POLICIES = ("preview", "up")
+
+
+class _WorkflowLoader(yaml.SafeLoader):
+    """YAML 1.1 reads the `on:` key as the boolean true; GitHub reads it as a string, and so do we."""
+
+
+_WorkflowLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_WorkflowLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_workflow(path: Path) -> dict[str, Any]:
+    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_WorkflowLoader)
+    assert isinstance(doc, dict), f"{path.name} is not a mapping"
+    return doc
+
+
+def load_all() -> Workflows:
+    return {p.name: load_workflow(p) for p in sorted(WORKFLOW_DIR.glob("*.yml"))}
+
+
+@pytest.fixture(scope="module")
+def workflows() -> Workflows:
+    return load_all()
+
+
+# ---------------------------------------------------------------------------------------- walking
+
+
+def jobs(workflows: Workflows) -> Iterator[tuple[str, str, Job]]:
+    for name, doc in workflows.items():
+        for job_id, job in (doc.get("jobs") or {}).items():
+            yield name, job_id, job
+
+
+def steps(job: Job) -> list[Step]:
+    return list(job.get("steps") or [])
+
+
+def uses(step: Step) -> str:
+    return str(step.get("uses") or "")
+
+
+def is_action(step: Step, action: str) -> bool:
+    return uses(step).split("@")[0] == action
+
+
+def pulumi_command(step: Step) -> str | None:
+    if not is_action(step, "pulumi/actions"):
+        return None
+    command = (step.get("with") or {}).get("command")
+    return str(command) if command else None
+
+
+def lines_of(value: object) -> list[str]:
+    return [line.strip() for line in re.split(r"[\n;]", str(value or "")) if line.strip()]
+
+
+def run_text(step: Step) -> str:
+    return str(step.get("run") or "")
+
+
+def permissions(job: Job) -> dict[str, str]:
+    value = job.get("permissions")
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def env_secret_names(*scopes: dict[str, Any]) -> set[str]:
+    """Names of env vars whose value comes from a secret, in the given workflow/job/step scopes."""
+    names = set()
+    for scope in scopes:
+        for key, value in (scope.get("env") or {}).items():
+            if "secrets." in str(value):
+                names.add(key)
+    return names
+
+
+def job_stack_expression(job: Job) -> str | None:
+    matrix = (job.get("strategy") or {}).get("matrix") or {}
+    if "stack" in matrix:
+        return "${{ matrix.stack }}"
+    name = str(job.get("name") or "") + str(job.get("concurrency") or "") + str(job.get("env") or "")
+    if "inputs.stack" in name:
+        return "${{ inputs.stack }}"
+    return None
+
+
+def environment_name(job: Job) -> str | None:
+    env = job.get("environment")
+    if isinstance(env, dict):
+        return str(env.get("name")) if env.get("name") else None
+    return str(env) if env else None
+
+
+def needs(job: Job) -> list[str]:
+    value = job.get("needs") or []
+    return [value] if isinstance(value, str) else list(value)
+
+
+# ------------------------------------------------------------------------------------------ rules
+
+
+def deploy_chain_problems(wf: Workflows) -> list[str]:
+    """deploy.yml: dev, then staging, then prod, each through deploy-stack.yml; no stage skips a failure."""
+    doc = wf.get("deploy.yml")
+    if doc is None:
+        return ["deploy.yml is missing"]
+    problems = []
+    on = doc.get("on") or {}
+    branches = ((on.get("push") or {}) if isinstance(on, dict) else {}).get("branches") or []
+    if "main" not in branches:
+        problems.append("deploy.yml does not run on pushes to main")
+    by_stack: dict[str, str] = {}
+    for job_id, job in (doc.get("jobs") or {}).items():
+        if str(job.get("uses") or "") == "./.github/workflows/deploy-stack.yml":
+            stack = str((job.get("with") or {}).get("stack") or "")
+            if stack in by_stack:
+                problems.append(f"stack {stack} is deployed by two jobs")
+            by_stack[stack] = job_id
+    for stack in STACKS:
+        if stack not in by_stack:
+            problems.append(f"no deploy job for {stack}")
+    if problems:
+        return problems
+    all_jobs = doc["jobs"]
+    order = [("dev", None), ("staging", "dev"), ("prod", "staging")]
+    for stack, previous in order:
+        job_id = by_stack[stack]
+        job = all_jobs[job_id]
+        if previous is not None and by_stack[previous] not in needs(job):
+            problems.append(f"{stack} ({job_id}) does not need {previous} ({by_stack[previous]})")
+        condition = str(job.get("if") or "")
+        if re.search(r"\b(always|failure|cancelled)\(\)", condition):
+            problems.append(f"{stack} ({job_id}) can run after a failed stage: if: {condition}")
+    dev_needs = needs(all_jobs[by_stack["dev"]])
+    for gate in ("checks", "security"):
+        if gate not in dev_needs:
+            problems.append(f"dev deploys without waiting for {gate}")
+    return problems
+
+
+def environment_problems(wf: Workflows) -> list[str]:
+    """Every `pulumi up` runs in a job bound to the stack's GitHub environment (prod: required reviewers)."""
+    problems = []
+    for name, job_id, job in jobs(wf):
+        if not any(pulumi_command(s) == "up" for s in steps(job)):
+            continue
+        env = environment_name(job)
+        expected = job_stack_expression(job)
+        if env is None:
+            problems.append(f"{name}:{job_id} runs pulumi up outside a GitHub environment")
+        elif env not in STACK_EXPRESSIONS and env not in STACKS:
+            problems.append(f"{name}:{job_id} environment {env!r} is not the stack's")
+        elif expected is not None and env in STACK_EXPRESSIONS and env != expected:
+            problems.append(f"{name}:{job_id} environment {env!r} does not follow the job's stack {expected}")
+    # The callers' stack values become the environment's name inside deploy-stack.yml.
+    for job_id, job in (wf.get("deploy.yml", {}).get("jobs") or {}).items():
+        if str(job.get("uses") or "").endswith("deploy-stack.yml"):
+            stack = (job.get("with") or {}).get("stack")
+            if stack not in STACKS:
+                problems.append(f"deploy.yml:{job_id} passes stack {stack!r}, not an environment name")
+    return problems
+
+
+def policy_pack_problems(wf: Workflows) -> list[str]:
+    """Both packs and their per-stack config on every preview/update, their venvs created earlier."""
+    problems = []
+    for name, job_id, job in jobs(wf):
+        job_steps = steps(job)
+        stack = job_stack_expression(job)
+        venvs_ready_at = next(
+            (i for i, s in enumerate(job_steps) if "setup-venvs.sh" in run_text(s)),
+            None,
+        )
+        for index, step in enumerate(job_steps):
+            where = f"{name}:{job_id}:{step.get('name') or uses(step)}"
+            command = pulumi_command(step)
+            if command in PULUMI_COMMANDS_WITH_POLICIES:
+                with_ = step.get("with") or {}
+                packs = lines_of(with_.get("policyPacks"))
+                configs = lines_of(with_.get("policyPackConfigs"))
+                if [p.rsplit("policies/", 1)[-1] for p in packs] != list(PACKS):
+                    problems.append(f"{where}: policyPacks {packs} are not both packs ({', '.join(PACKS)})")
+                    continue
+                if len(configs) != len(packs):
+                    problems.append(f"{where}: {len(configs)} policyPackConfigs for {len(packs)} packs")
+                    continue
+                for pack, config in zip(packs, configs, strict=True):
+                    wanted = f"{pack}/config/{stack}.json"
+                    if stack is None or config != wanted:
+                        problems.append(f"{where}: config {config!r} for {pack} should be {wanted!r}")
+                if venvs_ready_at is None or venvs_ready_at > index:
+                    problems.append(f"{where}: the packs' venvs are not set up before pulumi {command}")
+            script = run_text(step)
+            if PULUMI_CLI_UPDATE.search(script):
+                for pack in PACKS:
+                    if not re.search(rf"--policy-pack[ =]\S*policies/{pack}\b", script):
+                        problems.append(f"{where}: pulumi CLI run without --policy-pack for {pack}")
+            if re.search(r"-m\s+offline\b", script):
+                if "--stack all" not in script:
+                    problems.append(f"{where}: the offline preview does not cover every stack")
+                for pack in PACKS:
+                    if f"--policy-pack policies/{pack}" not in script:
+                        problems.append(f"{where}: the offline preview runs without {pack}")
+    if not any(pulumi_command(s) == "preview" for _, _, j in jobs(wf) for s in steps(j)):
+        problems.append("no pulumi preview step at all")
+    return problems
+
+
+# A `pulumi up/preview` command (not the words inside a message): at a line start or after ; && ||.
+PULUMI_CLI_UPDATE = re.compile(r"(?:^|[;&|])\s*pulumi\s+(?:up|preview|update)\b", re.MULTILINE)
+ECHOING = re.compile(r"\b(echo|printf|cat|tee|print)\b")
+
+
+def secret_echo_problems(wf: Workflows) -> list[str]:
+    """No secret reaches a log: none interpolated into a script, printed, traced or shown by the CLI."""
+    problems = []
+    for name, doc in wf.items():
+        for job_id, job in (doc.get("jobs") or {}).items():
+            for step in steps(job):
+                where = f"{name}:{job_id}:{step.get('name') or uses(step)}"
+                script = run_text(step)
+                if not script:
+                    continue
+                if re.search(r"\$\{\{[^}]*\bsecrets\.", script):
+                    problems.append(f"{where}: a secret is interpolated into the script")
+                if "--show-secrets" in script:
+                    problems.append(f"{where}: --show-secrets prints secret values")
+                if re.search(r"\bset\s+-[a-wyz]*x|\bset\s+-o\s+xtrace|\bbash\s+-x\b", script):
+                    problems.append(f"{where}: xtrace prints expanded commands")
+                for var in env_secret_names(doc, job, step):
+                    for line in script.splitlines():
+                        if ECHOING.search(line) and re.search(rf"\$\{{?{var}\b", line):
+                            problems.append(f"{where}: prints ${var}, which holds a secret")
+    return problems
+
+
+def fork_safe_problems(wf: Workflows) -> list[str]:
+    """The pull request's first part (checks.yml) needs no secret, no OIDC token and no write scope."""
+    problems = []
+    checks = wf.get("checks.yml")
+    pr = wf.get("pull-request.yml")
+    if checks is None or pr is None:
+        return ["checks.yml or pull-request.yml is missing"]
+    text = yaml.safe_dump(checks)
+    if "secrets." in text or "secrets:" in text:
+        problems.append("checks.yml refers to secrets")
+    scopes = [checks.get("permissions")] + [j.get("permissions") for j in (checks.get("jobs") or {}).values()]
+    for scope in scopes:
+        if isinstance(scope, dict):
+            if "id-token" in scope:
+                problems.append("checks.yml asks for an OIDC token (id-token)")
+            writes = sorted(k for k, v in scope.items() if v == "write")
+            if writes:
+                problems.append(f"checks.yml asks for write scopes {writes}")
+        elif scope not in (None, "read-all") and scope != {}:
+            problems.append(f"checks.yml permissions {scope!r}")
+    on = pr.get("on") or {}
+    if not isinstance(on, dict) or "pull_request" not in on:
+        problems.append("pull-request.yml does not run on pull_request")
+    caller = next(
+        (
+            (job_id, job)
+            for job_id, job in (pr.get("jobs") or {}).items()
+            if job.get("uses") == "./.github/workflows/checks.yml"
+        ),
+        None,
+    )
+    if caller is None:
+        problems.append("pull-request.yml does not run checks.yml")
+    else:
+        job_id, job = caller
+        if "secrets" in job:
+            problems.append(f"pull-request.yml:{job_id} passes secrets to checks.yml")
+        if "id-token" in permissions(job):
+            problems.append(f"pull-request.yml:{job_id} grants id-token to checks.yml")
+        if job.get("needs") or job.get("if"):
+            problems.append(f"pull-request.yml:{job_id} does not run unconditionally")
+    # Cloud jobs only where secrets can exist: same-repository pull requests with credentials configured.
+    for job_id, job in (pr.get("jobs") or {}).items():
+        checked = "cloud-credentials" in needs(job) and "needs.cloud-credentials.outputs.ready" in str(
+            job.get("if") or ""
+        )
+        if any(pulumi_command(s) for s in steps(job)) and not checked:
+            problems.append(f"pull-request.yml:{job_id} runs without checking for cloud credentials")
+    probe = (pr.get("jobs") or {}).get("cloud-credentials") or {}
+    if "github.event.pull_request.head.repo.full_name == github.repository" not in str(probe.get("if") or ""):
+        problems.append("pull-request.yml:cloud-credentials does not skip pull requests from forks")
+    for name, doc in wf.items():
+        if isinstance(doc.get("on"), dict) and "pull_request_target" in doc["on"]:
+            problems.append(f"{name}: pull_request_target runs fork code with the repository's secrets")
+    return problems
+
+
+def oidc_problems(wf: Workflows) -> list[str]:
+    """Cloud jobs log in to Azure through OIDC: id-token permission, azure/login with ids, no stored creds."""
+    problems = []
+    for name, job_id, job in jobs(wf):
+        job_steps = steps(job)
+        first_pulumi = next((i for i, s in enumerate(job_steps) if pulumi_command(s)), None)
+        if first_pulumi is None:
+            continue
+        where = f"{name}:{job_id}"
+        if permissions(job).get("id-token") != "write":
+            problems.append(f"{where}: no id-token: write for OIDC")
+        login = next((i for i, s in enumerate(job_steps) if is_action(s, "azure/login")), None)
+        if login is None or login > first_pulumi:
+            problems.append(f"{where}: no azure/login before pulumi")
+        else:
+            with_ = job_steps[login].get("with") or {}
+            if "creds" in with_:
+                problems.append(f"{where}: azure/login with stored credentials (creds)")
+            for key in ("client-id", "tenant-id", "subscription-id"):
+                if not with_.get(key):
+                    problems.append(f"{where}: azure/login without {key}")
+        env = job.get("env") or {}
+        if str(env.get("ARM_USE_OIDC")).lower() != "true":
+            problems.append(f"{where}: the azure-native provider is not told to use OIDC (ARM_USE_OIDC)")
+    for name, doc in wf.items():
+        text = yaml.safe_dump(doc)
+        if "AZURE_CREDENTIALS" in text or "ARM_CLIENT_SECRET" in text:
+            problems.append(f"{name}: uses a stored Azure credential instead of OIDC")
+    return problems
+
+
+def permission_and_pinning_problems(wf: Workflows) -> list[str]:
+    """Least privilege everywhere and actions pinned by version (no branch refs)."""
+    problems = []
+    allowed_writes = {"id-token", "pull-requests"}
+    for name, doc in wf.items():
+        top = doc.get("permissions")
+        if top is None:
+            problems.append(f"{name}: no top-level permissions (defaults can be write-all)")
+        elif top != {} and not (isinstance(top, dict) and set(top.values()) <= {"read", "none"}):
+            problems.append(f"{name}: top-level permissions {top!r} are more than read")
+        for job_id, job in (doc.get("jobs") or {}).items():
+            if "permissions" not in job:
+                problems.append(f"{name}:{job_id}: no job-level permissions")
+            for scope, level in permissions(job).items():
+                if level == "write" and scope not in allowed_writes:
+                    problems.append(f"{name}:{job_id}: {scope}: write")
+            if permissions(job).get("pull-requests") == "write" and not any(
+                (s.get("with") or {}).get("comment-on-pr") for s in steps(job)
+            ):
+                problems.append(f"{name}:{job_id}: pull-requests: write without a PR comment")
+            for step in steps(job):
+                ref = uses(step)
+                if not ref or ref.startswith("./") or ref.startswith("docker://"):
+                    continue
+                version = ref.partition("@")[2]
+                if not re.fullmatch(r"v\d+(\.\d+){0,2}|[0-9a-f]{40}", version):
+                    problems.append(f"{name}:{job_id}: {ref} is not pinned to a version")
+    return problems
+
+
+def concurrency_problems(wf: Workflows) -> list[str]:
+    """One operation per stack: updates (deploy, rollback) share `pulumi-<stack>`, never cancelled."""
+    problems = []
+    for name, job_id, job in jobs(wf):
+        commands = {pulumi_command(s) for s in steps(job)} - {None}
+        if not commands:
+            continue
+        group = job.get("concurrency") or {}
+        group_name = str(group.get("group") if isinstance(group, dict) else group)
+        stack = job_stack_expression(job) or ""
+        if stack not in group_name:
+            problems.append(f"{name}:{job_id}: concurrency group {group_name!r} is not per stack")
+        if "up" in commands:
+            if group_name != f"pulumi-{stack}":
+                problems.append(f"{name}:{job_id}: updates must share the group pulumi-<stack>")
+            if not isinstance(group, dict) or group.get("cancel-in-progress") is not False:
+                problems.append(f"{name}:{job_id}: a running update could be cancelled")
+    return problems
+
+
+def validation_problems(wf: Workflows) -> list[str]:
+    """After each update: stack outputs kept as an artifact (without secrets) and the health validation."""
+    problems = []
+    for name, job_id, job in jobs(wf):
+        job_steps = steps(job)
+        ups = [i for i, s in enumerate(job_steps) if pulumi_command(s) == "up"]
+        if not ups:
+            continue
+        last_up = ups[-1]
+        after = job_steps[last_up + 1 :]
+        where = f"{name}:{job_id}"
+        output_steps = [s for s in after if "pulumi stack output --json" in run_text(s)]
+        if not output_steps:
+            problems.append(f"{where}: stack outputs not recorded after pulumi up")
+        if not any(
+            is_action(s, "actions/upload-artifact") and "stack-outputs" in str(s.get("with")) for s in after
+        ):
+            problems.append(f"{where}: stack outputs not uploaded as an artifact")
+        validate = [s for s in after if "validate_deployment.py" in run_text(s)]
+        if not validate:
+            problems.append(f"{where}: no health validation after pulumi up")
+        for s in validate:
+            script = run_text(s)
+            if "--outputs" not in script or "--output-name" not in script or "--deadline" not in script:
+                problems.append(f"{where}: validation does not read the URL from the outputs with a deadline")
+    return problems
+
+
+def rollback_problems(wf: Workflows) -> list[str]:
+    """rollback.yml: manual; stop setting on, update, fallback release, update, health verified."""
+    doc = wf.get("rollback.yml")
+    if doc is None:
+        return ["rollback.yml is missing"]
+    problems = []
+    on = doc.get("on") or {}
+    if not isinstance(on, dict) or set(on) != {"workflow_dispatch"}:
+        problems.append("rollback.yml must be manual only (workflow_dispatch)")
+    stop_path = (doc.get("env") or {}).get("STOP_CONFIG_PATH")
+    if not stop_path:
+        problems.append("rollback.yml has no STOP_CONFIG_PATH")
+    job: Job = next(iter((doc.get("jobs") or {}).values()), {})
+    job_steps = steps(job)
+
+    def index(predicate: Callable[[Step], bool]) -> int | None:
+        return next((i for i, s in enumerate(job_steps) if predicate(s)), None)
+
+    stop = index(
+        lambda s: re.search(r'pulumi config set --path "\$STOP_CONFIG_PATH" true', run_text(s)) is not None
+    )
+    ups = [i for i, s in enumerate(job_steps) if pulumi_command(s) == "up"]
+    fallback = index(lambda s: is_action(s, "actions/checkout") and "fallback_ref" in str(s.get("with")))
+    verify = index(lambda s: "validate_deployment.py" in run_text(s))
+    if stop is None:
+        problems.append("rollback.yml never sets the stop setting to true")
+    if len(ups) < 2:
+        problems.append("rollback.yml needs an update to stop the API and one to deploy the fallback")
+    if fallback is None:
+        problems.append("rollback.yml never checks out the fallback release")
+    if verify is None:
+        problems.append("rollback.yml never verifies health")
+    if problems:
+        return problems
+    assert stop is not None and fallback is not None and verify is not None
+    if not stop < ups[0] < fallback < ups[-1] < verify:
+        problems.append("rollback.yml steps are out of order (stop, update, fallback, update, verify)")
+    if (job_steps[ups[-1]].get("with") or {}).get("work-dir") != "fallback":
+        problems.append("rollback.yml deploys the fallback from the wrong directory")
+    return problems
+
+
+RULES: dict[str, Callable[[Workflows], list[str]]] = {
+    "deploy_chain": deploy_chain_problems,
+    "environment": environment_problems,
+    "policy_packs": policy_pack_problems,
+    "secret_echo": secret_echo_problems,
+    "fork_safe": fork_safe_problems,
+    "oidc": oidc_problems,
+    "permissions_pinning": permission_and_pinning_problems,
+    "concurrency": concurrency_problems,
+    "validation": validation_problems,
+    "rollback": rollback_problems,
+}
+
+
+# ------------------------------------------------------------------------------------------ tests
+
+
+def test_the_expected_workflows_exist(workflows: Workflows) -> None:
+    expected = {
+        "checks.yml",
+        "pull-request.yml",
+        "deploy.yml",
+        "deploy-stack.yml",
+        "security.yml",
+        "rollback.yml",
+    }
+    assert expected <= set(workflows)
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_the_real_workflows_keep_the_promise(workflows: Workflows, rule: str) -> None:
+    assert RULES[rule](workflows) == []
+
+
+def _job(wf: Workflows, workflow: str, job_id: str) -> Job:
+    return wf[workflow]["jobs"][job_id]
+
+
+def _step(wf: Workflows, workflow: str, job_id: str, predicate: Callable[[Step], bool]) -> Step:
+    return next(s for s in steps(_job(wf, workflow, job_id)) if predicate(s))
+
+
+def _pulumi_step(wf: Workflows, workflow: str, job_id: str, command: str) -> Step:
+    return _step(wf, workflow, job_id, lambda s: pulumi_command(s) == command)
+
+
+def _drop(wf: Workflows, workflow: str, job_id: str, predicate: Callable[[Step], bool]) -> None:
+    job = _job(wf, workflow, job_id)
+    job["steps"] = [s for s in steps(job) if not predicate(s)]
+
+
+# Each breakage: (rule, what to break, expected words in a problem).
+BREAKAGES: list[tuple[str, Callable[[Workflows], None], str]] = [
+    (
+        "deploy_chain",
+        lambda wf: _job(wf, "deploy.yml", "prod").update(needs="dev"),
+        "prod (prod) does not need staging",
+    ),
+    ("deploy_chain", lambda wf: _job(wf, "deploy.yml", "staging").pop("needs"), "does not need dev"),
+    (
+        "deploy_chain",
+        lambda wf: _job(wf, "deploy.yml", "prod").update({"if": "always()"}),
+        "after a failed stage",
+    ),
+    ("deploy_chain", lambda wf: _job(wf, "deploy.yml", "prod")["with"].update(stack="staging"), "two jobs"),
+    (
+        "deploy_chain",
+        lambda wf: _job(wf, "deploy.yml", "dev").update(needs=["checks"]),
+        "without waiting for security",
+    ),
+    (
+        "environment",
+        lambda wf: _job(wf, "deploy-stack.yml", "up").pop("environment"),
+        "outside a GitHub environment",
+    ),
+    (
+        "environment",
+        lambda wf: _job(wf, "deploy-stack.yml", "up").update(environment={"name": "production-ish"}),
+        "is not the stack's",
+    ),
+    ("environment", lambda wf: _job(wf, "rollback.yml", "rollback").pop("environment"), "outside a GitHub"),
+    (
+        "policy_packs",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "up")["with"].update(
+            policyPacks="policies/baseline"
+        ),
+        "not both packs",
+    ),
+    (
+        "policy_packs",
+        lambda wf: _pulumi_step(wf, "pull-request.yml", "cloud-preview", "preview")["with"].pop(
+            "policyPackConfigs"
+        ),
+        "0 policyPackConfigs",
+    ),
+    (
+        "policy_packs",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "up")["with"].update(
+            policyPackConfigs="policies/compatibility_gate/config/dev.json\npolicies/baseline/config/dev.json"
+        ),
+        "should be",
+    ),
+    (
+        "policy_packs",
+        lambda wf: _pulumi_step(wf, "rollback.yml", "rollback", "up")["with"].update(
+            policyPacks="policies/baseline\npolicies/compatibility_gate"
+        ),
+        "not both packs",
+    ),
+    (
+        "policy_packs",
+        lambda wf: _drop(wf, "pull-request.yml", "cloud-preview", lambda s: "setup-venvs.sh" in run_text(s)),
+        "venvs are not set up",
+    ),
+    (
+        "policy_packs",
+        lambda wf: _step(
+            wf, "checks.yml", "test-and-offline-preview", lambda s: "-m offline" in run_text(s)
+        ).update(run="./venv/bin/python -m offline --stack all --policy-pack policies/baseline"),
+        "without compatibility_gate",
+    ),
+    (
+        "policy_packs",
+        lambda wf: _job(wf, "deploy-stack.yml", "up")["steps"].append(
+            {"name": "cli", "run": 'pulumi up --yes --stack "$STACK"'}
+        ),
+        "without --policy-pack",
+    ),
+    (
+        "secret_echo",
+        lambda wf: _job(wf, "deploy-stack.yml", "up")["steps"].append(
+            {"name": "debug", "run": 'echo "token: ${{ secrets.PULUMI_ACCESS_TOKEN }}"'}
+        ),
+        "interpolated",
+    ),
+    (
+        "secret_echo",
+        lambda wf: _job(wf, "deploy-stack.yml", "up")["steps"].append(
+            {"name": "debug", "run": "echo $ARM_CLIENT_ID"}
+        ),
+        "prints $ARM_CLIENT_ID",
+    ),
+    (
+        "secret_echo",
+        lambda wf: _job(wf, "rollback.yml", "rollback")["steps"].append(
+            {"name": "debug", "run": "printf '%s' \"${PULUMI_ACCESS_TOKEN}\" | base64"}
+        ),
+        "prints $PULUMI_ACCESS_TOKEN",
+    ),
+    (
+        "secret_echo",
+        lambda wf: _job(wf, "deploy-stack.yml", "up")["steps"].append(
+            {"name": "out", "run": "pulumi stack output --json --show-secrets"}
+        ),
+        "--show-secrets",
+    ),
+    (
+        "secret_echo",
+        lambda wf: _job(wf, "deploy-stack.yml", "up")["steps"].append(
+            {"name": "trace", "run": "set -euxo pipefail"}
+        ),
+        "xtrace",
+    ),
+    (
+        "fork_safe",
+        lambda wf: _job(wf, "checks.yml", "test-and-offline-preview").update(
+            env={"PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}"}
+        ),
+        "refers to secrets",
+    ),
+    (
+        "fork_safe",
+        lambda wf: _job(wf, "checks.yml", "test-and-offline-preview")["permissions"].update(
+            {"id-token": "write"}
+        ),
+        "id-token",
+    ),
+    (
+        "fork_safe",
+        lambda wf: _job(wf, "pull-request.yml", "checks").update(secrets="inherit"),
+        "passes secrets",
+    ),
+    (
+        "fork_safe",
+        lambda wf: _job(wf, "pull-request.yml", "cloud-preview").update({"if": "${{ !cancelled() }}"}),
+        "without checking for cloud credentials",
+    ),
+    ("fork_safe", lambda wf: _job(wf, "pull-request.yml", "cloud-credentials").pop("if"), "from forks"),
+    (
+        "fork_safe",
+        lambda wf: wf["pull-request.yml"].update(on={"pull_request_target": {"branches": ["main"]}}),
+        "pull_request_target",
+    ),
+    ("oidc", lambda wf: _job(wf, "deploy-stack.yml", "up")["permissions"].pop("id-token"), "id-token: write"),
+    (
+        "oidc",
+        lambda wf: _drop(wf, "pull-request.yml", "cloud-preview", lambda s: is_action(s, "azure/login")),
+        "no azure/login",
+    ),
+    (
+        "oidc",
+        lambda wf: _step(wf, "rollback.yml", "rollback", lambda s: is_action(s, "azure/login")).update(
+            {"with": {"creds": "${{ secrets.AZURE_CREDENTIALS }}"}}
+        ),
+        "stored credentials",
+    ),
+    ("oidc", lambda wf: _job(wf, "deploy-stack.yml", "up")["env"].pop("ARM_USE_OIDC"), "ARM_USE_OIDC"),
+    (
+        "permissions_pinning",
+        lambda wf: _step(wf, "security.yml", "secret-scan", lambda s: "gitleaks" in uses(s)).update(
+            uses="gitleaks/gitleaks-action@main"
+        ),
+        "not pinned",
+    ),
+    ("permissions_pinning", lambda wf: wf["deploy.yml"].pop("permissions"), "no top-level permissions"),
+    (
+        "permissions_pinning",
+        lambda wf: _job(wf, "checks.yml", "test-and-offline-preview")["permissions"].update(contents="write"),
+        "contents: write",
+    ),
+    (
+        "permissions_pinning",
+        lambda wf: _job(wf, "security.yml", "iac-scan").pop("permissions"),
+        "no job-level",
+    ),
+    ("concurrency", lambda wf: _job(wf, "deploy-stack.yml", "up").pop("concurrency"), "not per stack"),
+    (
+        "concurrency",
+        lambda wf: _job(wf, "rollback.yml", "rollback")["concurrency"].update({"cancel-in-progress": True}),
+        "could be cancelled",
+    ),
+    (
+        "concurrency",
+        lambda wf: _job(wf, "rollback.yml", "rollback")["concurrency"].update(
+            group="rollback-${{ inputs.stack }}"
+        ),
+        "share the group",
+    ),
+    (
+        "validation",
+        lambda wf: _drop(wf, "deploy-stack.yml", "up", lambda s: "validate_deployment.py" in run_text(s)),
+        "no health validation",
+    ),
+    (
+        "validation",
+        lambda wf: _drop(wf, "deploy-stack.yml", "up", lambda s: is_action(s, "actions/upload-artifact")),
+        "not uploaded",
+    ),
+    (
+        "validation",
+        lambda wf: _step(
+            wf, "rollback.yml", "rollback", lambda s: "validate_deployment.py" in run_text(s)
+        ).update(run="python3 .github/scripts/validate_deployment.py --url https://example.test"),
+        "with a deadline",
+    ),
+    (
+        "rollback",
+        lambda wf: _drop(wf, "rollback.yml", "rollback", lambda s: 'STOP_CONFIG_PATH" true' in run_text(s)),
+        "stop setting",
+    ),
+    (
+        "rollback",
+        lambda wf: wf["rollback.yml"].update(on={"workflow_dispatch": {}, "push": {}}),
+        "manual only",
+    ),
+    (
+        "rollback",
+        lambda wf: _job(wf, "rollback.yml", "rollback").update(
+            steps=list(reversed(steps(_job(wf, "rollback.yml", "rollback"))))
+        ),
+        "out of order",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "breakage", "expected"),
+    BREAKAGES,
+    ids=[f"{rule}-{i}" for i, (rule, _, _) in enumerate(BREAKAGES)],
+)
+def test_each_rule_catches_a_broken_copy(
+    workflows: Workflows, rule: str, breakage: Callable[[Workflows], None], expected: str
+) -> None:
+    broken = copy.deepcopy(workflows)
+    breakage(broken)
+    problems = RULES[rule](broken)
+    assert any(expected in p for p in problems), problems
+
+
+def test_every_rule_has_a_negative_case() -> None:
+    assert {rule for rule, _, _ in BREAKAGES} == set(RULES)
+
+
+def test_the_on_key_is_read_as_a_string(workflows: Workflows) -> None:
+    # With PyYAML's default resolver `on:` becomes True and every trigger check above would be vacuous.
+    for name, doc in workflows.items():
+        assert "on" in doc, name
+        assert True not in doc, name

@@ -211,7 +211,7 @@ def write(directory: Path, name: str, text: str) -> Path:
         ),
     ],
 )
-def test_bad_input_is_reported_with_file_and_line(tmp_path, capsys, files, params, where, fragment):  # noqa: PLR0917
+def test_bad_input_is_reported_with_file_and_line(tmp_path, capsys, files, params, where, fragment):
     for name, text in files.items():
         write(tmp_path, name, text)
     argv = ["resources", str(tmp_path / "main.bicep"), "--resource-group", "rg"]

@@ -232,3 +232,41 @@ def test_cli_lists_resources_and_writes_json(tmp_path):
     assert "sb-MeAjudaAi-dev/ManagementPolicy  [deployed]" in text
     assert "properties.rights = ['Manage', 'Send', 'Listen']" in text
     assert "<runtime: serviceBusNamespace.properties.serviceBusEndpoint>" in report.read_text()
+
+
+def test_nested_resources_existing_and_module_conditions(tmp_path):
+    write(
+        tmp_path,
+        "main.bicep",
+        "param on bool = false\n"
+        "resource vnet 'Microsoft.Network/virtualNetworks@2024-01-01' existing = {\n  name: 'shared'\n}\n"
+        "resource zone 'Microsoft.Network/privateDnsZones@2020-06-01' = if (on) {\n"
+        "  name: 'z.example'\n"
+        "  location: 'global'\n"
+        "  resource link 'virtualNetworkLinks' = {\n"
+        "    name: 'l'\n"
+        "    properties: {\n      virtualNetwork: {\n        id: vnet.id\n      }\n    }\n"
+        "  }\n"
+        "}\n"
+        "module m 'm.bicep' = if (!on) {\n  name: 'inner'\n  params: {\n    prefix: zone::link.name\n  }\n}\n"
+        "output linkName string = zone::link.name\n"
+        "output fromModule string = m.outputs.full\n",
+    )
+    write(
+        tmp_path,
+        "m.bicep",
+        "param prefix string\nresource sb 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {\n"
+        "  name: '${prefix}-ns'\n}\noutput full string = sb.name\n",
+    )
+    result = load_template(tmp_path / "main.bicep", SCOPE)
+    resources = {r.symbol: r for r in result.resources}
+    assert resources["vnet"].existing and not resources["vnet"].deployed
+    link = resources["zone::link"]
+    assert link.arm_type == "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
+    assert link.api_version == "2020-06-01" and link.name == "z.example/l"
+    assert not link.deployed  # a nested resource inherits its parent's `if`
+    assert link.body["properties"]["virtualNetwork"]["id"] == (
+        f"{RG_ID}/providers/Microsoft.Network/virtualNetworks/shared"
+    )
+    assert resources["m/sb"].deployed and resources["m/sb"].name == "l-ns"
+    assert result.outputs == {"linkName": "l", "fromModule": "l-ns"}

@@ -36,6 +36,7 @@ from gate.stackfile import StackFile, StackFileError, load, stack_path
 from gate.trx import TrxError, parse_trx
 
 EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
+DESCRIPTION = "Record compatibility-gate evidence into Pulumi.<stack>.yaml and show the gate status."
 
 # CLI item name -> (runbook number, evidence model)
 ITEMS: dict[str, tuple[int, type[EvidenceRecord]]] = {
@@ -70,7 +71,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m gate", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
 
     status = commands.add_parser("status", help="show the gate's decision and missing items for a stack")

@@ -6,12 +6,17 @@ STACK ?= all
 
 .PHONY: setup preview preview-json test lint typecheck unit bench clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed monitoring/kqlcheck/node_modules/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Microsoft's KQL parser (npm) checks the alert queries offline; Node.js comes with the machine image.
+monitoring/kqlcheck/node_modules/.installed: monitoring/kqlcheck/package-lock.json
+	npm ci --prefix monitoring/kqlcheck --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The main job: every stack run under Pulumi's mock engine, with both policy packs over the analyzer protocol.

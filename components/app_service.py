@@ -46,6 +46,7 @@ def site_config(
 
 class ApiAppService(pulumi.ComponentResource):
     app_name: pulumi.Output[str]
+    app_id: pulumi.Output[str]
     default_host_name: pulumi.Output[str]
     principal_id: pulumi.Output[str]
 
@@ -108,5 +109,6 @@ class ApiAppService(pulumi.ComponentResource):
             opts=child,
         )
         self.app_name = app.name
+        self.app_id = app.id
         self.default_host_name = app.default_host_name
         self.register_outputs({"appName": self.app_name, "defaultHostName": self.default_host_name})

@@ -21,6 +21,7 @@ from components.app_config import (
 from components.app_service import ApiAppService
 from components.database import PostgresDatabase, PrivateAccess
 from components.messaging import APPLICATION_POLICY, MANAGEMENT_POLICY, Messaging
+from components.monitoring import Monitoring
 from components.network import PrivateNetwork
 from components.observability import Observability
 from components.secrets import SecretStore
@@ -136,6 +137,29 @@ def build_environment(
         app_tags=stamp(release, settings.gate_evidence),
     )
 
+    api_url = (
+        pulumi.Output.from_input(settings.api.public_url)
+        if settings.api.public_url
+        else api.default_host_name.apply(lambda host: f"https://{host}" if host else "")
+    )
+    Monitoring(
+        "monitoring",
+        settings=settings.monitoring,
+        environment=env,
+        resource_group_name=group.name,
+        location=settings.location,
+        workspace_id=observability.workspace_id,
+        app_insights_id=observability.app_insights_id,
+        api_base_url=api_url,
+        diagnostics_targets={
+            "webapp": api.app_id,
+            "postgres": database.server_id,
+            "servicebus": messaging.namespace_id,
+        },
+        webhook_url=secrets.alert_webhook_url,
+        tags=tags,
+    )
+
     # Names as the Bicep's outputs call them, so scripts written against the Bicep keep working.
     return {
         "resourceGroupName": group.name,
@@ -150,7 +174,7 @@ def build_environment(
         "keyVaultUri": store.vault_uri,
         "appInsightsName": observability.app_insights_name,
         "apiName": api.app_name,
-        "apiUrl": api.default_host_name.apply(lambda host: f"https://{host}" if host else ""),
+        "apiUrl": api_url,
         "apiStopped": settings.api.stopped,
         "privateDnsZoneName": network.postgres_dns_zone_name if network else "",
     }

@@ -22,6 +22,7 @@ def app_policy(settings: MessagingSettings) -> str:
 
 class Messaging(pulumi.ComponentResource):
     namespace_name: pulumi.Output[str]
+    namespace_id: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     app_connection_string: pulumi.Output[str]
     app_policy_name: str
@@ -101,5 +102,6 @@ class Messaging(pulumi.ComponentResource):
             pulumi.Output.all(app_rule.id, namespace.name).apply(list_keys)
         )
         self.namespace_name = namespace.name
+        self.namespace_id = namespace.id
         self.endpoint = namespace.service_bus_endpoint
         self.register_outputs({"namespaceName": self.namespace_name, "endpoint": self.endpoint})

@@ -345,6 +345,69 @@ class ObservabilitySettings(_Model):
     app_insights_sampling_percentage: float = Field(default=100.0, gt=0, le=100)
 
 
+# ------------------------------------------------------------------------------------------ monitoring
+_DURATION = r"^P(T(\d+H)?(\d+M)?|\d+D)$"
+
+
+class AlertRule(_Model):
+    """One log alert: its threshold, the window it looks at, how often, and how loud (0 = critical)."""
+
+    threshold: float = Field(ge=0)
+    window: str = Field(pattern=_DURATION)
+    frequency: str = Field(pattern=_DURATION)
+    severity: int = Field(ge=0, le=4)
+    enabled: bool = True
+
+
+class AvailabilityCheck(_Model):
+    path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$")
+    # /hangfire needs an authenticated admin outside Development: a 401 there proves it is up and protected.
+    expected_status: int = Field(ge=100, le=599)
+    frequency_seconds: Literal[300, 600, 900] = 300
+    locations: list[str] = Field(
+        default_factory=lambda: ["latam-br-gru-edge", "us-va-ash-azr", "us-tx-sn1-azr"]
+    )
+    failed_location_count: int = Field(default=2, ge=1)
+
+    @model_validator(mode="after")
+    def _enough_locations(self) -> AvailabilityCheck:
+        if self.failed_location_count > len(self.locations):
+            raise ValueError(
+                f"failedLocationCount {self.failed_location_count} exceeds the "
+                f"{len(self.locations)} locations"
+            )
+        return self
+
+
+class MonitoringSettings(_Model):
+    """The runbook's mandatory signals (Hangfire failure rate, Npgsql errors, dashboard reachability, job
+    duration) plus API health and HTTP 5xx; defaults are the runbook's thresholds."""
+
+    alert_emails: list[str] = Field(default_factory=lambda: ["backend-infrastructure@meajudaai.com"])
+    action_group_short_name: str = Field(default="mjai-oncall", pattern=r"^[A-Za-z0-9 _-]{1,12}$")
+    failure_rate: AlertRule = AlertRule(threshold=5, window="PT1H", frequency="PT5M", severity=1)
+    failure_rate_daily: AlertRule = AlertRule(threshold=5, window="P1D", frequency="PT1H", severity=2)
+    npgsql_errors: AlertRule = AlertRule(threshold=0, window="PT15M", frequency="PT5M", severity=2)
+    job_duration: AlertRule = AlertRule(threshold=50, window="PT1H", frequency="PT15M", severity=2)
+    job_duration_baseline: str = Field(default="P1D", pattern=_DURATION)
+    http_5xx: AlertRule = AlertRule(threshold=5, window="PT15M", frequency="PT5M", severity=2)
+    min_finished_jobs: int = Field(default=20, ge=1)
+    dashboard: AvailabilityCheck = Field(
+        default_factory=lambda: AvailabilityCheck.model_validate({"path": "/hangfire", "expectedStatus": 200})
+    )
+    api_health: AvailabilityCheck = Field(
+        default_factory=lambda: AvailabilityCheck.model_validate({"path": "/health", "expectedStatus": 200})
+    )
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", email):
+                raise ValueError(f"{email!r} is not an email address")
+        return value
+
+
 # ---------------------------------------------------------------------------------------------- root
 class Settings(_Model):
     environment: Environment
@@ -358,6 +421,7 @@ class Settings(_Model):
     key_vault: KeyVaultSettings = KeyVaultSettings()
     api: ApiSettings = ApiSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     release: ReleaseConfig
     gate_evidence: GateEvidence | None = None
 
@@ -443,6 +507,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "logging": _RUNBOOK_LOG_LEVELS,
         },
         "observability": {"logRetentionDays": 60},
+        "monitoring": {"dashboard": {"path": "/hangfire", "expectedStatus": 401}},
     },
     "prod": {
         "network": {"enabled": True},
@@ -469,11 +534,12 @@ PRESETS: dict[str, dict[str, Any]] = {
             "hangfire": {"dashboardEnabled": True},
         },
         "observability": {"logRetentionDays": 90},
+        "monitoring": {"dashboard": {"path": "/hangfire", "expectedStatus": 401}},
     },
 }
 
 # Top-level config keys that must hold Pulumi secrets, by the condition under which they are required.
-SECRET_KEYS = ("keycloakClientSecret",)
+SECRET_KEYS = ("keycloakClientSecret", "alertWebhookUrl")
 
 
 @dataclass(frozen=True)
@@ -481,6 +547,8 @@ class StackSecrets:
     """Secret config values; still Pulumi secrets when they reach components (never plain strings)."""
 
     keycloak_client_secret: Any | None
+    # A team-channel webhook URL carries its own access token.
+    alert_webhook_url: Any | None = None
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

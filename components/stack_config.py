@@ -25,4 +25,7 @@ def raw_stack_config() -> tuple[dict[str, Any], set[str]]:
 
 def stack_secrets() -> StackSecrets:
     config = pulumi.Config(PROJECT)
-    return StackSecrets(keycloak_client_secret=config.get_secret(SECRET_KEYS[0]))
+    keycloak, webhook = SECRET_KEYS
+    return StackSecrets(
+        keycloak_client_secret=config.get_secret(keycloak), alert_webhook_url=config.get_secret(webhook)
+    )

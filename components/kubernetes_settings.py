@@ -1,0 +1,242 @@
+"""Settings for the API on Kubernetes and dev's local PostgreSQL: the `kubernetes` part of the stack config.
+
+Proposed to be embedded in `components.settings.Settings` as `kubernetes: KubernetesSettings` (key
+`meajudaai-infra:kubernetes`), with `KUBERNETES_PRESETS[env]` merged into each environment's preset and
+`environment_problems(...)` called from the root model's validator, so a bad value fails once, naming the
+key, like every other setting.
+
+The program never creates the cluster: it reaches an existing one through a kubeconfig file and/or one of
+its contexts (AKS via `az aks get-credentials`, kind, Docker Desktop; see docs/kubernetes.md).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from components.settings import _Model
+
+# One path component of an OCI image name: lowercase alphanumerics with single separators.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+# [registry[:port]/]path, no tag or digest (those go in `tag`).
+IMAGE_REPOSITORY = re.compile(
+    rf"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    rf"(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*$"
+)
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# RFC 1123 subdomain (Secret names, storage classes) and a DNS host name (Ingress hosts, wildcard allowed).
+_SUBDOMAIN = r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$"
+_HOST = r"^(?:\*\.)?[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)+$"
+_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+_SUFFIX = {
+    None: Decimal(1),
+    "m": Decimal("0.001"),
+    **{s: Decimal(1000) ** (i + 1) for i, s in enumerate(("k", "M", "G", "T", "P", "E"))},
+    **{s: Decimal(1024) ** (i + 1) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
+}
+# Schema versions for the manifests (kubernetes-validate in the tests): 1.<two-digit minor>.
+_K8S_VERSION = r"^1\.[2-9][0-9]$"
+
+
+def quantity(text: str) -> Decimal:
+    """A Kubernetes resource quantity ("500m", "1.5", "512Mi") as a number; ValueError if malformed."""
+    match = _QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity such as 250m, 1, 512Mi or 1Gi")
+    return Decimal(match.group(1)) * _SUFFIX[match.group(2)]
+
+
+def image_reference(repository: str, tag: str) -> str:
+    """`repo:tag`, or `repo@sha256:...` when the tag is a digest (pinned content)."""
+    return f"{repository}@{tag}" if IMAGE_DIGEST.match(tag) else f"{repository}:{tag}"
+
+
+class ImageSettings(_Model):
+    repository: str = Field(min_length=1, max_length=255)
+    # A tag such as 1.4.2 / a commit id, or a digest sha256:<64 hex>. Never `latest` nor empty: the tag is
+    # the release, and the gate stamps the release on the Deployment.
+    tag: str
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if "@" in value or not IMAGE_REPOSITORY.match(value):
+            raise ValueError(
+                f"{value!r} is not an image repository such as acrmeajudaai.azurecr.io/meajudaai-api "
+                "(lowercase, no tag or digest: those go in tag)"
+            )
+        return value
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty: name the release's tag or digest")
+        if value.lower() == "latest":
+            raise ValueError("'latest' is not allowed: it names no release and moves under running pods")
+        if not (IMAGE_TAG.match(value) or IMAGE_DIGEST.match(value)):
+            raise ValueError(f"{value!r} is neither an image tag nor a digest sha256:<64 hex digits>")
+        return value
+
+    @property
+    def reference(self) -> str:
+        return image_reference(self.repository, self.tag)
+
+
+class ResourceAmounts(_Model):
+    cpu: str
+    memory: str
+
+    @field_validator("cpu", "memory")
+    @classmethod
+    def _quantity(cls, value: str) -> str:
+        if quantity(value) <= 0:
+            raise ValueError(f"{value!r} must be more than zero")
+        return value
+
+
+class Resources(_Model):
+    requests: ResourceAmounts = ResourceAmounts(cpu="250m", memory="256Mi")
+    limits: ResourceAmounts = ResourceAmounts(cpu="1", memory="512Mi")
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        for kind in ("cpu", "memory"):
+            request, limit = getattr(self.requests, kind), getattr(self.limits, kind)
+            if quantity(request) > quantity(limit):
+                raise ValueError(f"requests.{kind} {request} is above limits.{kind} {limit}")
+        return self
+
+
+class AutoscalingSettings(_Model):
+    """A HorizontalPodAutoscaler (autoscaling/v2) on CPU; needs metrics-server (AKS has it, kind does not)."""
+
+    enabled: bool = False
+    min_replicas: int = Field(default=2, ge=1, le=100)
+    max_replicas: int = Field(default=4, ge=1, le=100)
+    target_cpu_utilization: int = Field(default=70, ge=10, le=100)
+
+    @model_validator(mode="after")
+    def _range(self) -> AutoscalingSettings:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"minReplicas {self.min_replicas} is above maxReplicas {self.max_replicas}")
+        return self
+
+
+class DisruptionBudgetSettings(_Model):
+    min_available: int = Field(default=1, ge=1)
+
+
+class IngressSettings(_Model):
+    host: str = Field(pattern=_HOST, max_length=253)
+    tls_secret_name: str | None = Field(default=None, pattern=_SUBDOMAIN, max_length=253)
+    class_name: str | None = Field(default=None, pattern=_SUBDOMAIN, max_length=253)
+
+
+class LocalPostgresSettings(_Model):
+    """dev's PostGIS container, as the platform's compose files run it; used with api.hosting kubernetes."""
+
+    enabled: bool = False
+    storage_size: str = "8Gi"
+    storage_class: str | None = Field(default=None, pattern=_SUBDOMAIN, max_length=253)
+    username: str = Field(default="meajudaai", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+
+    @field_validator("storage_size")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        if quantity(value) < 1024**3:
+            raise ValueError(f"{value!r} is below 1Gi (PostGIS alone needs several hundred MiB)")
+        return value
+
+
+class KubernetesSettings(_Model):
+    # The cluster: a kubeconfig file (default: $KUBECONFIG or ~/.kube/config) and/or a context in it.
+    kubeconfig: str | None = Field(default=None, min_length=1)
+    context: str | None = Field(default=None, min_length=1)
+    # Which cluster this is, for Pulumi: the provider (and every object) is replaced only when this changes,
+    # not when the kubeconfig path or context does. Default `meajudaai-<environment>`.
+    cluster_identifier: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    # Kubernetes minor version the manifests are validated against (the cluster's).
+    version: str = Field(default="1.34", pattern=_K8S_VERSION)
+    image: ImageSettings | None = None
+    # spec.replicas when autoscaling is off; with autoscaling on the HPA owns the count.
+    replicas: int = Field(default=1, ge=1, le=100)
+    resources: Resources = Resources()
+    autoscaling: AutoscalingSettings = AutoscalingSettings()
+    pod_disruption_budget: DisruptionBudgetSettings = DisruptionBudgetSettings()
+    ingress: IngressSettings | None = None
+    liveness_path: str = Field(default="/health/live", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    readiness_path: str = Field(default="/health/ready", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    # The .NET images' non-root `app` user (APP_UID); root (0) is refused.
+    run_as_user: int = Field(default=1654, ge=1)
+    local_postgres: LocalPostgresSettings = LocalPostgresSettings()
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _kubeconfig(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("~"):
+            # The provider does not expand '~', and an expanded path differs from machine to machine.
+            raise ValueError("'~' is not expanded: leave kubeconfig unset to use $KUBECONFIG or ~/.kube/config")
+        return value
+
+    @property
+    def lowest_replicas(self) -> int:
+        """The fewest pods the API runs with when it is not stopped."""
+        return self.autoscaling.min_replicas if self.autoscaling.enabled else self.replicas
+
+
+# Proposed per-environment values, merged under "kubernetes" into components.settings.PRESETS.
+KUBERNETES_PRESETS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "replicas": 1,
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        # kind and Docker Desktop ship no metrics-server, so an HPA there would only report <unknown>.
+        "autoscaling": {"enabled": False},
+        "localPostgres": {"enabled": True, "storageSize": "8Gi"},
+    },
+    "staging": {
+        "resources": {"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "1", "memory": "768Mi"}},
+        "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 4, "targetCpuUtilization": 70},
+        "podDisruptionBudget": {"minAvailable": 1},
+    },
+    "prod": {
+        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+        "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 10, "targetCpuUtilization": 70},
+        "podDisruptionBudget": {"minAvailable": 2},
+    },
+}
+
+
+def environment_problems(settings: KubernetesSettings, environment: str, hosting: str) -> list[str]:
+    """Rules that need the environment or the hosting choice; each message names its key.
+
+    For the root settings model: `raise ValueError("; ".join(problems))` when any.
+    """
+    problems: list[str] = []
+    prefix = "kubernetes."
+    if hosting == "kubernetes" and settings.image is None:
+        problems.append(
+            f"{prefix}image (repository and tag) is required when api.hosting is kubernetes"
+        )
+    if environment != "dev" and settings.local_postgres.enabled:
+        problems.append(
+            f"{prefix}localPostgres.enabled is for dev only: {environment} uses the Azure flexible server "
+            "(backups, HA, the gate's backup checks)"
+        )
+    if environment != "dev":
+        budget = settings.pod_disruption_budget.min_available
+        if budget >= settings.lowest_replicas:
+            key = "autoscaling.minReplicas" if settings.autoscaling.enabled else "replicas"
+            problems.append(
+                f"{prefix}podDisruptionBudget.minAvailable {budget} must be below {prefix}{key} "
+                f"{settings.lowest_replicas}, or no pod may ever be evicted and node drains hang"
+            )
+        if settings.ingress is not None and settings.ingress.tls_secret_name is None:
+            problems.append(f"{prefix}ingress.tlsSecretName is required in {environment} (HTTPS only)")
+    if environment == "prod" and settings.lowest_replicas < 2:
+        problems.append(f"{prefix}: prod runs at least 2 API pods (replicas or autoscaling.minReplicas)")
+    return problems

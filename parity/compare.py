@@ -89,7 +89,9 @@ def compare(
             continue
         match = _match(resource, unmatched)
         if match is None:
-            result.findings.append(Finding("missing", resource.arm_type, _subject(resource)))
+            missing = Finding("missing", resource.arm_type, _subject(resource))
+            missing.program = _namesake(resource, unmatched)
+            result.findings.append(missing)
             continue
         unmatched.remove(match)
         result.findings.extend(_compare_resource(resource, match))
@@ -132,6 +134,24 @@ def _match(resource: ArmResource, candidates: list[ProgramResource]) -> ProgramR
         if names == segments:  # ARM names are case-insensitive
             return candidate
     return None
+
+
+def _namesake(resource: ArmResource, candidates: list[ProgramResource]) -> Any:
+    """The ARM name of the closest program resource of the same type: the usual cause of a miss is a name that
+    differs (another environmentName, resource group or subscription than the stack's)."""
+    mapping = mapping_for(resource.arm_type)
+    if mapping is None:
+        return ABSENT
+    wanted = [s.casefold() for s in resource.name.split("/")]
+    best: tuple[int, str] | None = None
+    for candidate in candidates:
+        if candidate.token != mapping.token:
+            continue
+        names = [str(candidate.inputs.get(key, "?")) for key in mapping.name_inputs]
+        score = sum(a.casefold() == b for a, b in zip(names, wanted, strict=False))
+        if best is None or score > best[0]:
+            best = (score, "/".join(names))
+    return ABSENT if best is None else best[1]
 
 
 def _compare_resource(resource: ArmResource, program: ProgramResource) -> list[Finding]:

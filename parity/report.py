@@ -23,8 +23,12 @@ def describe(finding: Finding) -> str:
         path = f"{path} (program: {finding.program_path})"
     if finding.kind == "not-deployed":
         return f"not deployed by the Bicep ({finding.bicep})"
+    if not finding.path and finding.kind == "missing":
+        if finding.program is ABSENT:
+            return "missing from the program"
+        return f"missing from the program (which has one named {_value(finding.program)})"
     if not finding.path:
-        return "missing from the program" if finding.kind == "missing" else "only in the program"
+        return "only in the program"
     if finding.kind == "same":
         return f"{path} = {_value(finding.bicep)}"
     if finding.kind == "missing":

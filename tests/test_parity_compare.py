@@ -193,3 +193,31 @@ def test_every_declaration_has_a_reason_and_the_docs_carry_the_table():
     assert all(d.reason.strip() and d.kind in ("differs", "missing", "extra") for d in DELIBERATE)
     docs = (ROOT / "docs" / "bicep-parity.md").read_text(encoding="utf-8")
     assert differences_markdown(DELIBERATE) in docs
+
+
+def test_a_resource_missing_under_another_name_names_the_programs_one():
+    resource = ArmResource(
+        "ns",
+        SB,
+        "v",
+        "sb-MeAjudaAi-dev",
+        "id",
+        {},
+        deployed=True,
+        existing=False,
+        file=Path("x.bicep"),
+        line=1,
+    )
+    program = ProgramStack(
+        "staging",
+        SCOPE,
+        [
+            ProgramResource(
+                "azure-native:servicebus:Namespace", "ns", {"namespaceName": "sb-MeAjudaAi-staging"}, ""
+            )
+        ],
+        {},
+    )
+    found = compare(TemplateResult(Path("x.bicep"), [resource], {}), program, deliberate=())
+    missing = [f for f in found.findings if f.kind == "missing"]
+    assert [(f.status, f.program) for f in missing] == [("UNEXPLAINED", "sb-MeAjudaAi-staging")]

@@ -55,12 +55,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="FILE",
         help="policy config JSON for the pack at the same position (default: <pack>/config/<stack>.json)",
     )
+    parser.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a stack config value for this run only (a JSON object/array value stays structured)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON to FILE")
     parser.add_argument(
         "-C", "--cwd", type=Path, default=Path.cwd(), help="project directory (the one with Pulumi.yaml)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     return parser.parse_args(argv)
+
+
+def parse_overrides(items: list[str]) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--config {item!r}: expected KEY=VALUE")
+        value: object = raw
+        if raw.startswith(("[", "{")):
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise UsageError(
+                    f"--config {key}: value looks like JSON but is not valid ({exc.msg})"
+                ) from None
+        overrides[key] = value
+    return overrides
 
 
 def main(argv: list[str] | None = None, out: Console | None = None, err: Console | None = None) -> int:
@@ -85,6 +111,7 @@ def main(argv: list[str] | None = None, out: Console | None = None, err: Console
             preview=mode == "preview",
             packs=resolve_packs(project, args.policy_pack, args.policy_pack_config),
             pack_configs=list(args.policy_pack_config),
+            extra_config=parse_overrides(args.config),
         )
     except (ConfigError, UsageError) as exc:
         report = build_report("", mode, [], usage_error=str(exc))

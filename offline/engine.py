@@ -133,6 +133,12 @@ def _merge_computed(inputs: dict[str, Any], extra: dict[str, Any]) -> dict[str, 
     return merged
 
 
+def _all_unknown(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _all_unknown(v) for k, v in value.items()}
+    return UNKNOWN
+
+
 def _plain_for_outputs(value: Any) -> Any:
     """Inputs with secrets unwrapped, for deriving names and ids (never shown)."""
     if isinstance(value, list):
@@ -216,21 +222,21 @@ class CaptureMonitor(MockMonitor):
     def _outputs_for(self, request: Any, urn: str) -> tuple[str, struct_pb2.Struct]:
         if not request.custom:
             return "", struct_pb2.Struct()
-        if self.preview:
-            # A first preview knows only the inputs: computed outputs and the id stay unknown.
-            out = struct_pb2.Struct()
-            out.CopyFrom(request.object)
-            return request.importId or "", out
         plain_inputs = to_python(request.object)
         visible = _plain_for_outputs(plain_inputs)
-        rid = request.importId or (
-            computed.fake_guid(urn)
-            if request.type.startswith(PROVIDER_PREFIX)
-            else computed.resource_id(request.type, request.name, visible)
-        )
-        merged = _merge_computed(
-            plain_inputs, computed.computed_outputs(request.type, request.name, visible, rid)
-        )
+        if self.preview:
+            # A first preview knows only the inputs: the id and every output the provider
+            # computes (top-level or nested, as listed in offline/outputs.py) stay unknown.
+            rid = request.importId or ""
+            extra = _all_unknown(computed.computed_outputs(request.type, request.name, visible, rid))
+        else:
+            rid = request.importId or (
+                computed.fake_guid(urn)
+                if request.type.startswith(PROVIDER_PREFIX)
+                else computed.resource_id(request.type, request.name, visible)
+            )
+            extra = computed.computed_outputs(request.type, request.name, visible, rid)
+        merged = _merge_computed(plain_inputs, extra)
         # The engine marks these outputs secret (pulumi-random's `result`, for example).
         for key in request.additionalSecretOutputs:
             if key in merged and not is_secret(merged[key]):
@@ -307,25 +313,21 @@ class _CaptureLogs(logging.Handler):
         self.sink.append(Diagnostic(record.levelname.lower(), record.getMessage()))
 
 
-def _is_program_module(module: object, program_dir: Path) -> bool:
-    filename = getattr(module, "__file__", None)
-    if not filename:
-        return False
-    try:
-        path = Path(filename).resolve()
-    except OSError:
-        return False
-    if "site-packages" in path.parts or path.is_relative_to(Path(sys.prefix).resolve()):
-        return False
-    if path.is_relative_to(_OWN_PACKAGE):
-        return False
-    return path.is_relative_to(program_dir)
-
-
 def purge_program_modules(program_dir: Path) -> None:
-    """Forget the program's own modules so the next stack imports them afresh."""
+    """Forget the program's own modules so the next stack imports them afresh.
+
+    Plain string prefixes, not Path.resolve(): this walks every loaded module twice per stack.
+    """
+    inside = str(program_dir) + os.sep
+    outside = (str(Path(sys.prefix).resolve()) + os.sep, sys.prefix + os.sep, str(_OWN_PACKAGE) + os.sep)
     for name, module in list(sys.modules.items()):
-        if _is_program_module(module, program_dir):
+        filename = getattr(module, "__file__", None)
+        if (
+            isinstance(filename, str)
+            and filename.startswith(inside)
+            and not filename.startswith(outside)
+            and "site-packages" not in filename
+        ):
             del sys.modules[name]
 
 

@@ -315,6 +315,9 @@ def fork_safe_problems(wf: Workflows) -> list[str]:
             problems.append(f"pull-request.yml:{job_id} grants id-token to checks.yml")
         if job.get("needs") or job.get("if"):
             problems.append(f"pull-request.yml:{job_id} does not run unconditionally")
+        # A pull request must go red on a mandatory violation, as `pulumi preview --policy-pack` would.
+        if (job.get("with") or {}).get("preview-must-pass", True) is not True:
+            problems.append(f"pull-request.yml:{job_id} ignores mandatory violations in the offline preview")
     # Cloud jobs only where secrets can exist: same-repository pull requests with credentials configured.
     for job_id, job in (pr.get("jobs") or {}).items():
         checked = "cloud-credentials" in needs(job) and "needs.cloud-credentials.outputs.ready" in str(
@@ -663,6 +666,11 @@ BREAKAGES: list[tuple[str, Callable[[Workflows], None], str]] = [
         "fork_safe",
         lambda wf: _job(wf, "pull-request.yml", "checks").update(secrets="inherit"),
         "passes secrets",
+    ),
+    (
+        "fork_safe",
+        lambda wf: _job(wf, "pull-request.yml", "checks").update({"with": {"preview-must-pass": False}}),
+        "ignores mandatory violations",
     ),
     (
         "fork_safe",

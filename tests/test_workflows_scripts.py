@@ -24,6 +24,8 @@ import yaml
 from pydantic import BaseModel
 
 from components.settings import Settings
+from offline.analyzer import PackResult, Violation
+from offline.report import StackResult, build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / ".github" / "scripts"
@@ -266,6 +268,42 @@ def test_a_runaway_rule_is_truncated() -> None:
     report["stacks"][1]["policyPacks"][1]["violations"] = many
     text = summary.render(report)
     assert "and 6 more" in text  # 1 mandatory + 65 advisory, 60 shown
+
+
+def test_the_summary_reads_the_offline_tools_own_report() -> None:
+    # Built by offline.report itself, so a renamed key in the tool's JSON shows up here, not as zeros.
+    gate = PackResult(
+        path="policies/compatibility_gate",
+        name="meajudaai-compatibility-gate",
+        violations=[
+            Violation(
+                policy="hangfire-npgsql-gate",
+                level="mandatory",
+                message="Gate.\nrelease r1 in prod: blocked",
+                description="Gate.",
+                urn="urn:pulumi:prod::meajudaai-infra::azure-native:web:WebApp::api-webapp",
+                resource_type="azure-native:web:WebApp",
+                resource_name="api-webapp",
+            )
+        ],
+    )
+    baseline = PackResult(path="policies/baseline", name="meajudaai-baseline")
+    report = build_report(
+        "meajudaai-infra",
+        "preview",
+        [StackResult(stack="dev"), StackResult(stack="prod", packs=[gate, baseline])],
+    )
+    text = summary.render(report)
+    assert "## Offline preview: FAILED" in text
+    assert (
+        "| `prod` | **failed** | - | meajudaai-compatibility-gate, meajudaai-baseline | 1 | 0 | 0 |" in text
+    )
+    assert (
+        "| mandatory | meajudaai-compatibility-gate | hangfire-npgsql-gate "
+        "| azure-native:web:WebApp: api-webapp |" in text
+    )
+    assert "| release r1 in prod: blocked |" in text
+    assert "- 1 mandatory policy violation(s)" in text
 
 
 def test_a_passing_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,6 +28,7 @@ from components.secrets import SecretStore
 from components.settings import Settings, StackSecrets
 from components.tags import base_tags
 from gate.facts import ReleaseFacts
+from gate.program import gate_outputs
 from gate.stamp import stamp
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -177,6 +178,9 @@ def build_environment(
         "apiUrl": api_url,
         "apiStopped": settings.api.stopped,
         "privateDnsZoneName": network.postgres_dns_zone_name if network else "",
+        # The gate's verdict for this release; items judged from planned resources (monitoring, backups)
+        # are listed as deferred to the pack's stack policy, which sees the whole plan.
+        "compatibilityGate": gate_outputs(env, release, settings.gate_evidence),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
@@ -16,6 +16,15 @@ from gate.monitoring import DerivedCheck
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 GATED: frozenset[str] = frozenset({"staging", "prod"})
+# Items (2) staging validation and (4) rollback rehearsal can only be produced by deploying the release to
+# staging, and (5) the backup check and (6)/(7) sign-offs belong to the prod deploy; requiring them before
+# staging would make a risky release impossible to validate. Staging needs what can exist before it: the
+# integration tests and the monitoring that will watch the validation. Prod needs all seven.
+REQUIRED_ITEMS: dict[str, frozenset[int]] = {
+    "dev": frozenset(range(1, 8)),
+    "staging": frozenset({1, 3}),
+    "prod": frozenset(range(1, 8)),
+}
 Verdict = Literal["pass", "advisory", "blocked"]
 # Clocks disagree a little; evidence from further in the future than this does not count.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -30,6 +39,8 @@ class ItemStatus:
     detail: str
     # A derived item not assessed by this caller (the resource rule leaves item 3 to the stack rule).
     deferred: bool = False
+    # Whether this environment requires the item before an update (see REQUIRED_ITEMS).
+    required: bool = True
 
     def line(self) -> str:
         return f"({self.number}) {self.title}: {self.detail}"
@@ -53,7 +64,7 @@ class Decision:
 
     @property
     def missing(self) -> tuple[ItemStatus, ...]:
-        return tuple(i for i in self.items if not i.complete and not i.deferred)
+        return tuple(i for i in self.items if not i.complete and not i.deferred and i.required)
 
     @property
     def allowed(self) -> bool:
@@ -72,6 +83,7 @@ class Decision:
             "release": self.release,
             "missingItems": [i.line() for i in self.missing],
             "deferredItems": [i.line() for i in self.items if i.deferred],
+            "laterItems": [i.line() for i in self.items if not i.required and not i.complete],
         }
 
 
@@ -225,8 +237,14 @@ def decide(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     assessment = assess(facts, knowledge)
-    statuses = evaluate_items(facts, items, derived, now)
+    required = REQUIRED_ITEMS[env]
+    statuses = tuple(
+        replace(status, required=status.number in required)
+        for status in evaluate_items(facts, items, derived, now)
+    )
     verdict: Verdict = "pass"
-    if assessment.basis == "risky" and any(not s.complete and not s.deferred for s in statuses):
+    if assessment.basis == "risky" and any(
+        not s.complete and not s.deferred and s.required for s in statuses
+    ):
         verdict = "blocked" if env in GATED else "advisory"
     return Decision(env, facts.release, assessment, verdict, statuses)

@@ -27,8 +27,8 @@ LogLevel = Literal["Trace", "Debug", "Information", "Warning", "Error", "Critica
 
 # Azure's flexible-server limits: retention 7-35 days; storage sizes are fixed steps.
 BACKUP_RETENTION_FLOOR: dict[str, int] = {"dev": 7, "staging": 14, "prod": 35}
-STORAGE_SIZES_GB = (32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)
-APP_SERVICE_SKUS = ("B1", "B2", "B3", "S1", "S2", "S3", "P0v3", "P1v3", "P2v3", "P3v3", "P1mv3", "P2mv3")
+StorageSizeGb = Literal[32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767]
+PlanSku = Literal["B1", "B2", "B3", "S1", "S2", "S3", "P0v3", "P1v3", "P2v3", "P3v3", "P1mv3", "P2mv3"]
 
 _ARM_VNET_ID = re.compile(
     r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/"
@@ -155,7 +155,7 @@ class DatabaseSettings(_Model):
     version: Literal["16", "17"] = "16"
     sku_name: str = Field(default="Standard_B1ms", pattern=r"^Standard_[A-Za-z0-9_]+$")
     sku_tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
-    storage_size_gb: int = 32
+    storage_size_gb: StorageSizeGb = 32
     backup_retention_days: int = Field(default=7, ge=7, le=35)
     geo_redundant_backup: bool = False
     high_availability: Literal["Disabled", "SameZone", "ZoneRedundant"] = "Disabled"
@@ -164,13 +164,6 @@ class DatabaseSettings(_Model):
     firewall_rules: list[FirewallRule] = Field(default_factory=list)
     extensions: list[str] = Field(default_factory=lambda: ["POSTGIS"])
     max_pool_size: int = Field(default=100, ge=1, le=1000)
-
-    @field_validator("storage_size_gb")
-    @classmethod
-    def _storage(cls, value: int) -> int:
-        if value not in STORAGE_SIZES_GB:
-            raise ValueError(f"must be one of {', '.join(map(str, STORAGE_SIZES_GB))}")
-        return value
 
     @field_validator("extensions")
     @classmethod
@@ -281,7 +274,7 @@ class ApiSettings(_Model):
     name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$")
     # Runbook rollback step 1 as code: stops the API (App Service taken offline / replicas 0).
     stopped: bool = False
-    plan_sku: str = "B1"
+    plan_sku: PlanSku = "B1"
     plan_capacity: int = Field(default=1, ge=1, le=30)
     zone_redundant: bool = False
     always_on: bool = False
@@ -296,13 +289,6 @@ class ApiSettings(_Model):
     logging: dict[str, LogLevel] = Field(default_factory=dict)
     features: dict[str, bool] = Field(default_factory=dict)
     service_endpoints: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("plan_sku")
-    @classmethod
-    def _plan_sku(cls, value: str) -> str:
-        if value not in APP_SERVICE_SKUS:
-            raise ValueError(f"must be one of {', '.join(APP_SERVICE_SKUS)}")
-        return value
 
     @field_validator("logging")
     @classmethod

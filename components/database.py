@@ -13,6 +13,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import dbforpostgresql, network
 
+from components.adoption import Adoption, adopt
 from components.settings import DatabaseSettings
 
 
@@ -59,9 +60,13 @@ class PostgresDatabase(pulumi.ComponentResource):
         tags: dict[str, str],
         private_access: PrivateAccess | None,
         protect: bool,
+        adoption: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meajudaai:database:PostgresDatabase", name, None, opts)
+        if adoption is not None and not isinstance(server_name, str):
+            raise ValueError("adopting a server needs its name as a plain string (it is part of the ARM id)")
+        server_path = f"Microsoft.DBforPostgreSQL/flexibleServers/{server_name}"
         child = pulumi.ResourceOptions(parent=self)
         # Stateful: in prod neither a `pulumi destroy` nor a replacement may take the data with it.
         stateful = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
@@ -98,6 +103,20 @@ class PostgresDatabase(pulumi.ComponentResource):
             opts=stateful.merge(
                 # Azure picks the standby zone itself; recording its choice must not read as drift.
                 pulumi.ResourceOptions(ignore_changes=["highAvailability.standbyAvailabilityZone"])
+            ).merge(
+                # The Bicep set none of these (and ARM never returns the password), so the import run
+                # leaves them alone; the run after it applies them.
+                adopt(
+                    adoption,
+                    server_path,
+                    ignore=[
+                        "tags",
+                        "network",
+                        "highAvailability",
+                        "authConfig",
+                        "administratorLoginPassword",
+                    ],
+                )
             ),
         )
         database = dbforpostgresql.Database(
@@ -107,7 +126,13 @@ class PostgresDatabase(pulumi.ComponentResource):
             resource_group_name=resource_group_name,
             charset="UTF8",
             collation="en_US.utf8",
-            opts=stateful,
+            opts=stateful.merge(
+                adopt(
+                    adoption,
+                    f"{server_path}/databases/{settings.database_name}",
+                    ignore=["charset", "collation"],
+                )
+            ),
         )
         previous: list[pulumi.Resource] = []
         for parameter, value in server_parameters(settings).items():

@@ -10,6 +10,7 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from components import naming
+from components.adoption import Adoption, adopt
 from components.app_config import (
     SECRET_APP_INSIGHTS,
     SECRET_DB_ADMIN_PASSWORD,
@@ -53,10 +54,24 @@ def build_environment(
     tags = base_tags(settings, context.stack)
     rg_name = settings.resource_group_name or naming.resource_group_name(env)
 
+    adoption = Adoption(settings.adopt.subscription_id, rg_name) if settings.adopt else None
     group = resources.ResourceGroup(
-        "resource-group", resource_group_name=rg_name, location=settings.location, tags=tags
+        "resource-group",
+        resource_group_name=rg_name,
+        location=settings.location,
+        tags=tags,
+        opts=adopt(adoption, None, ignore=["tags"]),
     )
     rg_id = context.subscription_id.apply(lambda sub: naming.resource_group_id(sub, rg_name))
+    # Adoption needs plain names for its ARM ids: computed from the configured subscription, not an invoke.
+    server_name: pulumi.Input[str] = (
+        settings.database.server_name
+        or naming.postgres_server_name(env, naming.resource_group_id(adoption.subscription_id, rg_name))
+        if adoption
+        else _suffixed_name(
+            settings.database.server_name, rg_id, lambda rid: naming.postgres_server_name(env, rid)
+        )
+    )
 
     network = (
         PrivateNetwork(
@@ -80,9 +95,7 @@ def build_environment(
     database = PostgresDatabase(
         "postgres",
         settings=settings.database,
-        server_name=_suffixed_name(
-            settings.database.server_name, rg_id, lambda rid: naming.postgres_server_name(env, rid)
-        ),
+        server_name=server_name,
         resource_group_name=group.name,
         location=settings.location,
         tags=tags,
@@ -92,6 +105,7 @@ def build_environment(
             else None
         ),
         protect=prod,
+        adoption=adoption,
     )
     messaging = Messaging(
         "servicebus",
@@ -101,6 +115,7 @@ def build_environment(
         location=settings.location,
         tags=tags,
         protect=prod,
+        adoption=adoption,
     )
     vault_secrets: dict[str, pulumi.Input[str]] = {
         SECRET_DB_ADMIN_PASSWORD: database.admin_password,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_azure_native import servicebus
 
+from components.adoption import Adoption, adopt
 from components.settings import MessagingSettings
 
 MANAGEMENT_POLICY = "ManagementPolicy"
@@ -37,9 +38,11 @@ class Messaging(pulumi.ComponentResource):
         location: str,
         tags: dict[str, str],
         protect: bool,
+        adoption: Adoption | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meajudaai:messaging:Messaging", name, None, opts)
+        namespace_path = f"Microsoft.ServiceBus/namespaces/{namespace_name}"
         child = pulumi.ResourceOptions(parent=self)
 
         justification_tags = {
@@ -62,7 +65,9 @@ class Messaging(pulumi.ComponentResource):
             public_network_access="Enabled" if settings.public_network_access else "Disabled",
             disable_local_auth=settings.disable_local_auth,
             tags={**tags, **justification_tags},
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect).merge(
+                adopt(adoption, namespace_path, ignore=["tags"])
+            ),
         )
         rules = {
             rule_name: servicebus.NamespaceAuthorizationRule(
@@ -71,7 +76,7 @@ class Messaging(pulumi.ComponentResource):
                 namespace_name=namespace.name,
                 resource_group_name=resource_group_name,
                 rights=[servicebus.AccessRights(right) for right in rights],
-                opts=child,
+                opts=child.merge(adopt(adoption, f"{namespace_path}/authorizationRules/{rule_name}")),
             )
             for rule_name, rights in RULE_RIGHTS.items()
         }

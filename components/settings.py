@@ -394,6 +394,15 @@ class MonitoringSettings(_Model):
         return value
 
 
+# ---------------------------------------------------------------------------------------------- adoption
+class AdoptionSettings(_Model):
+    """Import the resources the platform's Bicep deployed (resource group, Service Bus namespace and its
+    two rules, PostgreSQL server and database) on the next `pulumi up` instead of creating them. The ARM ids
+    must be known before anything runs, hence the subscription id here."""
+
+    subscription_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
 # ---------------------------------------------------------------------------------------------- root
 class Settings(_Model):
     environment: Environment
@@ -408,6 +417,7 @@ class Settings(_Model):
     api: ApiSettings = ApiSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    adopt: AdoptionSettings | None = None
     release: ReleaseConfig
     gate_evidence: GateEvidence | None = None
 

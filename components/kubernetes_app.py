@@ -39,6 +39,12 @@ def as_input(fragment: Manifest) -> Any:
     return fragment
 
 
+def object_name(obj: Any) -> pulumi.Output[str]:
+    """`metadata.name` as the cluster has it (auto-named objects get a suffix), for references."""
+    metadata: pulumi.Output[Any] = obj.metadata
+    return metadata.apply(lambda meta: str(meta.name or ""))
+
+
 def labels(component: str, environment: str) -> dict[str, str]:
     return {
         "app.kubernetes.io/name": component,
@@ -161,6 +167,7 @@ def api_container(
 
 def deployment_spec(
     settings: KubernetesSettings,
+    *,
     environment: str,
     replicas: int | None,
     config_map_name: Any,
@@ -231,7 +238,10 @@ def autoscaler_spec(autoscaling: AutoscalingSettings) -> Manifest:
                 "type": "Resource",
                 "resource": {
                     "name": "cpu",
-                    "target": {"type": "Utilization", "averageUtilization": autoscaling.target_cpu_utilization},
+                    "target": {
+                        "type": "Utilization",
+                        "averageUtilization": autoscaling.target_cpu_utilization,
+                    },
                 },
             }
         ],
@@ -291,7 +301,9 @@ class ClusterTarget(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meajudaai:kubernetes:ClusterTarget", name, None, opts)
         self.provider = k8s.Provider(
-            f"{name}-provider", **provider_args(settings, environment), opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-provider",
+            **provider_args(settings, environment),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         # Deleting a namespace deletes everything in it: in prod a destroy or replacement must be explicit.
         namespace = k8s.core.v1.Namespace(
@@ -299,7 +311,7 @@ class ClusterTarget(pulumi.ComponentResource):
             metadata=as_input(namespace_metadata(environment, settings.version)),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, protect=protect),
         )
-        self.namespace = namespace.metadata.apply(lambda meta: meta.name)
+        self.namespace = object_name(namespace)
         self.register_outputs({"namespace": self.namespace})
 
     def child_options(
@@ -360,17 +372,20 @@ class KubernetesApi(pulumi.ComponentResource):
             spec=as_input(
                 deployment_spec(
                     settings,
-                    environment,
-                    plan.replicas,
-                    config.metadata.apply(lambda m: m.name),
-                    secret.metadata.apply(lambda m: m.name),
-                    configuration.command_line_args,
+                    environment=environment,
+                    replicas=plan.replicas,
+                    config_map_name=object_name(config),
+                    secret_name=object_name(secret),
+                    command_line_args=configuration.command_line_args,
                 )
             ),
             opts=child,
         )
         service = k8s.core.v1.Service(
-            f"{name}-service", metadata=as_input({**meta, "name": API_NAME}), spec=as_input(service_spec()), opts=child
+            f"{name}-service",
+            metadata=as_input({**meta, "name": API_NAME}),
+            spec=as_input(service_spec()),
+            opts=child,
         )
         if settings.ingress is not None:
             k8s.networking.v1.Ingress(
@@ -393,8 +408,8 @@ class KubernetesApi(pulumi.ComponentResource):
                 spec=as_input(disruption_budget_spec(settings.pod_disruption_budget.min_available)),
                 opts=child,
             )
-        self.deployment_name = deployment.metadata.apply(lambda m: m.name)
-        self.service_name = service.metadata.apply(lambda m: m.name)
+        self.deployment_name = object_name(deployment)
+        self.service_name = object_name(service)
         host = settings.ingress.host if settings.ingress else None
         scheme = "https" if settings.ingress and settings.ingress.tls_secret_name else "http"
         self.url = pulumi.Output.from_input(f"{scheme}://{host}" if host else "")

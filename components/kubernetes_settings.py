@@ -12,12 +12,13 @@ its contexts (AKS via `az aks get-credentials`, kind, Docker Desktop; see docs/k
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components.settings import _Model
+from components.settings import PROJECT, SettingsError, _format_errors, _Model, deep_merge
 
 # One path component of an OCI image name: lowercase alphanumerics with single separators.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -32,7 +33,7 @@ IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _SUBDOMAIN = r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$"
 _HOST = r"^(?:\*\.)?[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)+$"
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-_SUFFIX = {
+_SUFFIX: dict[str | None, Decimal] = {
     None: Decimal(1),
     "m": Decimal("0.001"),
     **{s: Decimal(1000) ** (i + 1) for i, s in enumerate(("k", "M", "G", "T", "P", "E"))},
@@ -180,7 +181,9 @@ class KubernetesSettings(_Model):
     def _kubeconfig(cls, value: str | None) -> str | None:
         if value is not None and value.startswith("~"):
             # The provider does not expand '~', and an expanded path differs from machine to machine.
-            raise ValueError("'~' is not expanded: leave kubeconfig unset to use $KUBECONFIG or ~/.kube/config")
+            raise ValueError(
+                "'~' is not expanded: leave kubeconfig unset to use $KUBECONFIG or ~/.kube/config"
+            )
         return value
 
     @property
@@ -193,18 +196,27 @@ class KubernetesSettings(_Model):
 KUBERNETES_PRESETS: dict[str, dict[str, Any]] = {
     "dev": {
         "replicas": 1,
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "512Mi"},
+        },
         # kind and Docker Desktop ship no metrics-server, so an HPA there would only report <unknown>.
         "autoscaling": {"enabled": False},
         "localPostgres": {"enabled": True, "storageSize": "8Gi"},
     },
     "staging": {
-        "resources": {"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "1", "memory": "768Mi"}},
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "384Mi"},
+            "limits": {"cpu": "1", "memory": "768Mi"},
+        },
         "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 4, "targetCpuUtilization": 70},
         "podDisruptionBudget": {"minAvailable": 1},
     },
     "prod": {
-        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+        "resources": {
+            "requests": {"cpu": "500m", "memory": "512Mi"},
+            "limits": {"cpu": "2", "memory": "1Gi"},
+        },
         "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 10, "targetCpuUtilization": 70},
         "podDisruptionBudget": {"minAvailable": 2},
     },
@@ -219,24 +231,46 @@ def environment_problems(settings: KubernetesSettings, environment: str, hosting
     problems: list[str] = []
     prefix = "kubernetes."
     if hosting == "kubernetes" and settings.image is None:
-        problems.append(
-            f"{prefix}image (repository and tag) is required when api.hosting is kubernetes"
-        )
+        problems.append(f"{prefix}image (repository and tag) is required when api.hosting is kubernetes")
     if environment != "dev" and settings.local_postgres.enabled:
         problems.append(
             f"{prefix}localPostgres.enabled is for dev only: {environment} uses the Azure flexible server "
             "(backups, HA, the gate's backup checks)"
         )
+    floor_key = prefix + ("autoscaling.minReplicas" if settings.autoscaling.enabled else "replicas")
     if environment != "dev":
         budget = settings.pod_disruption_budget.min_available
         if budget >= settings.lowest_replicas:
-            key = "autoscaling.minReplicas" if settings.autoscaling.enabled else "replicas"
             problems.append(
-                f"{prefix}podDisruptionBudget.minAvailable {budget} must be below {prefix}{key} "
+                f"{prefix}podDisruptionBudget.minAvailable {budget} must be below {floor_key} "
                 f"{settings.lowest_replicas}, or no pod may ever be evicted and node drains hang"
             )
         if settings.ingress is not None and settings.ingress.tls_secret_name is None:
             problems.append(f"{prefix}ingress.tlsSecretName is required in {environment} (HTTPS only)")
     if environment == "prod" and settings.lowest_replicas < 2:
-        problems.append(f"{prefix}: prod runs at least 2 API pods (replicas or autoscaling.minReplicas)")
+        problems.append(f"{floor_key} is {settings.lowest_replicas}: prod runs at least 2 API pods")
     return problems
+
+
+class _Embedded(_Model):
+    # The proposed place in the root settings, so error locations read `kubernetes.<key>` as they will there.
+    kubernetes: KubernetesSettings
+
+
+def load_kubernetes_settings(
+    raw: Mapping[str, Any] | None, environment: str, hosting: str
+) -> KubernetesSettings:
+    """The `kubernetes` config object with its environment preset, validated as the root settings will.
+
+    A stand-in until the lead embeds `KubernetesSettings` in `components.settings.Settings`; it raises
+    the same SettingsError, naming the key, that `load_settings` raises.
+    """
+    merged = deep_merge(KUBERNETES_PRESETS[environment], raw or {})
+    try:
+        settings = _Embedded.model_validate({"kubernetes": merged}).kubernetes
+    except ValidationError as error:
+        raise SettingsError(f"invalid stack config:\n{_format_errors(error)}") from None
+    problems = environment_problems(settings, environment, hosting)
+    if problems:
+        raise SettingsError("invalid stack config:\n" + "\n".join(f"  {PROJECT}:{p}" for p in problems))
+    return settings

@@ -1,0 +1,140 @@
+"""The `kubernetes` settings: presets per environment, and every bad value rejected naming its key."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from components.kubernetes_app import Scaling, scaling
+from components.kubernetes_settings import (
+    KUBERNETES_PRESETS,
+    image_reference,
+    load_kubernetes_settings,
+    quantity,
+)
+from components.settings import SettingsError
+
+IMAGE = {"repository": "acrmeajudaai.azurecr.io/meajudaai-api", "tag": "1.4.2"}
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def load(environment: str = "dev", hosting: str = "kubernetes", **keys: Any):
+    keys.setdefault("image", IMAGE)
+    return load_kubernetes_settings(keys, environment, hosting)
+
+
+def error_of(environment: str = "dev", hosting: str = "kubernetes", **keys: Any) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load(environment, hosting, **keys)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("environment", sorted(KUBERNETES_PRESETS))
+def test_presets_are_valid(environment) -> None:
+    settings = load(environment)
+    assert settings.local_postgres.enabled is (environment == "dev")
+    assert settings.autoscaling.enabled is (environment != "dev")
+    assert settings.version == "1.34"
+    assert settings.lowest_replicas == {"dev": 1, "staging": 2, "prod": 3}[environment]
+
+
+def test_image_reference_uses_a_tag_or_a_digest() -> None:
+    assert load().image.reference == "acrmeajudaai.azurecr.io/meajudaai-api:1.4.2"
+    assert image_reference("registry:5000/api", DIGEST) == f"registry:5000/api@{DIGEST}"
+    assert load(image={**IMAGE, "tag": DIGEST}).image.reference.endswith(f"@{DIGEST}")
+
+
+@pytest.mark.parametrize(
+    ("keys", "key", "words"),
+    [
+        ({"image": {**IMAGE, "tag": "latest"}}, "kubernetes.image.tag", "'latest' is not allowed"),
+        ({"image": {**IMAGE, "tag": "LATEST"}}, "kubernetes.image.tag", "'latest' is not allowed"),
+        ({"image": {**IMAGE, "tag": ""}}, "kubernetes.image.tag", "must not be empty"),
+        ({"image": {**IMAGE, "tag": "sha256:abc"}}, "kubernetes.image.tag", "neither an image tag nor"),
+        ({"image": {"repository": IMAGE["repository"]}}, "kubernetes.image.tag", "Field required"),
+        ({"image": {**IMAGE, "repository": "Acr.io/API"}}, "kubernetes.image.repository", "no tag or digest"),
+        ({"image": {**IMAGE, "repository": "acr.io/api@sha256:x"}}, "kubernetes.image.repository",
+         "lowercase"),
+        ({"version": "1.9"}, "kubernetes.version", "String should match pattern"),
+        ({"version": 1.34}, "kubernetes.version", "Input should be a valid string"),
+        ({"replicas": 0}, "kubernetes.replicas", "greater than or equal to 1"),
+        ({"resources": {"requests": {"cpu": "2", "memory": "1Gi"}}}, "kubernetes.resources",
+         "requests.cpu 2 is above limits.cpu 1"),
+        ({"resources": {"limits": {"cpu": "one", "memory": "1Gi"}}}, "kubernetes.resources.limits.cpu",
+         "not a Kubernetes quantity"),
+        ({"autoscaling": {"minReplicas": 5, "maxReplicas": 3}}, "kubernetes.autoscaling",
+         "minReplicas 5 is above maxReplicas 3"),
+        ({"autoscaling": {"targetCpuUtilization": 5}}, "kubernetes.autoscaling.targetCpuUtilization",
+         "greater than or equal to 10"),
+        ({"ingress": {"host": "API.example.com"}}, "kubernetes.ingress.host", "should match pattern"),
+        ({"ingress": {"host": "api.example.com", "tlsSecretName": "Bad_Name"}},
+         "kubernetes.ingress.tlsSecretName", "should match pattern"),
+        ({"localPostgres": {"storageSize": "512Mi"}}, "kubernetes.localPostgres.storageSize", "below 1Gi"),
+        ({"kubeconfig": "~/.kube/config"}, "kubernetes.kubeconfig", "'~' is not expanded"),
+        ({"runAsUser": 0}, "kubernetes.runAsUser", "greater than or equal to 1"),
+        ({"namespace": "other"}, "kubernetes.namespace", "unknown setting"),
+    ],
+)  # fmt: skip
+def test_bad_values_are_rejected_naming_the_key(keys, key, words) -> None:
+    message = error_of(**keys)
+    assert f"meajudaai-infra:{key}:" in message
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    ("environment", "hosting", "keys", "words"),
+    [
+        ("dev", "kubernetes", {"image": None}, "kubernetes.image (repository and tag) is required"),
+        ("prod", "appService", {"localPostgres": {"enabled": True}},
+         "kubernetes.localPostgres.enabled is for dev"),
+        ("staging", "kubernetes", {"podDisruptionBudget": {"minAvailable": 2}},
+         "kubernetes.podDisruptionBudget.minAvailable 2 must be below kubernetes.autoscaling.minReplicas 2"),
+        ("staging", "kubernetes", {"autoscaling": {"enabled": False}, "replicas": 1},
+         "kubernetes.podDisruptionBudget.minAvailable 1 must be below kubernetes.replicas 1"),
+        ("prod", "kubernetes", {"ingress": {"host": "api.meajudaai.com"}},
+         "kubernetes.ingress.tlsSecretName is required in prod"),
+        ("prod", "kubernetes", {"autoscaling": {"minReplicas": 1}},
+         "kubernetes.autoscaling.minReplicas is 1: prod runs at least 2 API pods"),
+        ("prod", "kubernetes", {"autoscaling": {"enabled": False}, "replicas": 1},
+         "kubernetes.replicas is 1: prod runs at least 2 API pods"),
+    ],
+)  # fmt: skip
+def test_environment_rules_name_the_key(environment, hosting, keys, words) -> None:
+    message = error_of(environment, hosting, **keys)
+    assert words in message
+    assert "meajudaai-infra:kubernetes." in message
+
+
+def test_environment_rules_allow_what_dev_needs() -> None:
+    # dev: one pod, no budget, no TLS, its own database; and no image needed while it runs on App Service.
+    settings = load("dev", ingress={"host": "api.meajudaai.localhost"})
+    assert settings.ingress.tls_secret_name is None
+    assert load_kubernetes_settings(None, "dev", "appService").image is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("250m", Decimal("0.25")), ("1", Decimal(1)), ("1.5", Decimal("1.5")), ("512Mi", Decimal(512 * 1024**2)),
+     ("1Gi", Decimal(1024**3)), ("1G", Decimal(10**9)), ("100k", Decimal(100_000))],
+)  # fmt: skip
+def test_quantities(text, value) -> None:
+    assert quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "1.", "-1", "1gi", "1 Gi", "0x10"])
+def test_bad_quantities(text) -> None:
+    with pytest.raises(ValueError, match="not a Kubernetes quantity"):
+        quantity(text)
+
+
+@pytest.mark.parametrize(
+    ("environment", "stopped", "expected"),
+    [("dev", False, (1, None)), ("dev", True, (0, None)),
+     ("prod", False, (None, (3, 10))), ("prod", True, (0, None))],
+)  # fmt: skip
+def test_scaling_decision(environment, stopped, expected) -> None:
+    plan: Scaling = scaling(load(environment), stopped)
+    autoscaler = plan.autoscaler and (plan.autoscaler.min_replicas, plan.autoscaler.max_replicas)
+    assert (plan.replicas, autoscaler) == expected

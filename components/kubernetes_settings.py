@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components.settings import PROJECT, SettingsError, _format_errors, _Model, deep_merge
+# Only `_Model` at import time, so components.settings can import this module right after defining it.
+from components.settings import _Model
 
 # One path component of an OCI image name: lowercase alphanumerics with single separators.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -265,6 +266,8 @@ def load_kubernetes_settings(
     A stand-in until the lead embeds `KubernetesSettings` in `components.settings.Settings`; it raises
     the same SettingsError, naming the key, that `load_settings` raises.
     """
+    from components.settings import PROJECT, SettingsError, _format_errors, deep_merge  # noqa: PLC0415
+
     merged = deep_merge(KUBERNETES_PRESETS[environment], raw or {})
     try:
         settings = _Embedded.model_validate({"kubernetes": merged}).kubernetes

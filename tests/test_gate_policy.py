@@ -134,6 +134,10 @@ def test_kubernetes_deployment_reads_annotations():
     assert len(run_app(deployment(stamp(RISKY, None)), resource_type=kind)) == 1
     assert run_app(deployment(stamp(RISKY, fresh_evidence())), resource_type=kind) == []
     assert run_app(deployment(stamp(RISKY, None), replicas=0), resource_type=kind) == []
+    # The analyzer protocol carries numbers as doubles: a stopped Deployment arrives with 0.0 replicas.
+    assert run_app(deployment(stamp(RISKY, None), replicas=0.0), resource_type=kind) == []
+    assert len(run_app(deployment(stamp(RISKY, None), replicas=1.0), resource_type=kind)) == 1
+    assert len(run_app(deployment(stamp(RISKY, None), replicas=False), resource_type=kind)) == 1
 
 
 def test_pack_config_can_tighten_but_not_loosen():

@@ -48,13 +48,5 @@ def test_kubernetes_prod_is_blocked_on_the_deployment(findings) -> None:
     assert "release c2f3a2362 in prod: blocked (risky)" in app[0].message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "gate bug: policies/compatibility_gate/rules.py app_stopped() requires isinstance(replicas, int), "
-        "but the analyzer protocol carries every number as a double, so replicas arrives as 0.0 and a "
-        "stopped Deployment is still gated; remove this mark once app_stopped accepts 0.0"
-    ),
-)
 def test_stopped_kubernetes_prod_is_not_gated(findings) -> None:
     assert [v for v in findings["prod-stopped"] if v.policy in (APP_POLICY, STACK_POLICY)] == []

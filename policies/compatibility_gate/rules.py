@@ -57,7 +57,8 @@ def app_stopped(resource_type: str, props: Mapping[str, Any]) -> bool:
         return props.get("enabled") is False
     spec = props.get("spec")
     replicas = spec.get("replicas") if isinstance(spec, Mapping) else None
-    return isinstance(replicas, int) and not isinstance(replicas, bool) and replicas == 0
+    # Numbers cross the analyzer protocol as protobuf doubles: 0 arrives as 0.0.
+    return isinstance(replicas, int | float) and not isinstance(replicas, bool) and replicas == 0
 
 
 def _unknown_keys(mapping: Mapping[str, Any]) -> list[str]:

@@ -367,6 +367,24 @@ DELIBERATE: tuple[Deliberate, ...] = (
         Deliberate("extra", "output", name, _POSTGRES, when_bicep_lacks=_PG)
         for name in ("postgresHost", "postgresDatabase", "privateDnsZoneName")
     ),
+    Deliberate(
+        "extra",
+        "output",
+        "compatibilityGate",
+        "The compatibility gate's decision for the release being deployed: the platform's docs block "
+        "production deploys until the Hangfire.PostgreSql/Npgsql risk is validated (facts d), a rule no "
+        "Bicep or workflow enforces (f.14).",
+    ),
+    *(
+        Deliberate(
+            "extra",
+            "output",
+            name,
+            "Kubernetes hosting (the API, and dev's local PostgreSQL container): the platform's docs offer "
+            "Kubernetes, no Bicep has it (facts f.11).",
+        )
+        for name in ("kubernetesNamespace", "localPostgresHost")
+    ),
     *(
         Deliberate(
             "extra",

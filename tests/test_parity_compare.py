@@ -221,3 +221,18 @@ def test_a_resource_missing_under_another_name_names_the_programs_one():
     found = compare(TemplateResult(Path("x.bicep"), [resource], {}), program, deliberate=())
     missing = [f for f in found.findings if f.kind == "missing"]
     assert [(f.status, f.program) for f in missing] == [("UNEXPLAINED", "sb-MeAjudaAi-staging")]
+
+
+def test_with_adoption_on_the_program_imports_exactly_the_ids_the_bicep_deployed():
+    zeros = "00000000-0000-0000-0000-000000000000"
+    adopting = capture_stack("dev", ROOT, {"meajudaai-infra:adopt": {"subscriptionId": zeros}})
+    assert adopting.scope.subscription_id == zeros  # the offline engine's subscription
+    gen1 = compare(load_template(FIXTURES / "gen1" / "main.bicep", adopting.scope), adopting)
+    params = FIXTURES / "gen2" / "dev.parameters.json"
+    gen2 = compare(load_template(FIXTURES / "gen2" / "main.bicep", adopting.scope, params), adopting)
+    for comparison in (gen1, gen2):
+        assert comparison.unexplained == []
+        assert comparison.adoption and all(a.import_id == a.resource_id for a in comparison.adoption)
+    assert {a.token.rsplit(":", 1)[1] for a in gen1.adoption + gen2.adoption} == {
+        "ResourceGroup", "Namespace", "NamespaceAuthorizationRule", "Server", "Database",
+    }  # fmt: skip

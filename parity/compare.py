@@ -15,7 +15,7 @@ from parity.values import Runtime, Secret
 
 _RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 
-Kind = Literal["same", "differs", "missing", "extra", "runtime", "secret", "not-deployed"]
+Kind = Literal["same", "differs", "missing", "extra", "runtime", "secret", "not-deployed", "import-diff"]
 Status = Literal["mirrored", "deliberate", "UNEXPLAINED", "runtime", "secret", "not deployed"]
 
 
@@ -45,6 +45,8 @@ class Finding:
             return "mirrored"
         if self.kind in ("runtime", "secret", "not-deployed"):
             return "not deployed" if self.kind == "not-deployed" else self.kind
+        if self.kind == "import-diff":
+            return "UNEXPLAINED"  # the first `pulumi up` with adoption would fail: no reason can excuse that
         return "deliberate" if self.reason else "UNEXPLAINED"
 
 
@@ -94,7 +96,10 @@ def compare(
             result.findings.append(missing)
             continue
         unmatched.remove(match)
-        result.findings.extend(_compare_resource(resource, match))
+        pair = _compare_resource(resource, match)
+        result.findings.extend(pair)
+        if match.import_id:
+            result.findings.extend(_import_diffs(pair, match))
         result.adoption.append(
             Adoption(resource.resource_id, match.token, match.logical_name, match.import_id)
         )
@@ -134,6 +139,26 @@ def _match(resource: ArmResource, candidates: list[ProgramResource]) -> ProgramR
         if names == segments:  # ARM names are case-insensitive
             return candidate
     return None
+
+
+def _import_diffs(pair: list[Finding], program: ProgramResource) -> list[Finding]:
+    """Inputs an import run would find different from what the Bicep deployed, unless ignored: Pulumi
+    refuses an import whose inputs do not match the live resource."""
+    found: list[Finding] = []
+    for finding in pair:
+        path = finding.program_path
+        if finding.kind not in ("differs", "extra") or not path or finding.path.startswith("@"):
+            continue
+        if any(
+            path == ignored or path.startswith((ignored + ".", ignored + "["))
+            for ignored in program.ignore_changes
+        ):
+            continue
+        found.append(
+            Finding("import-diff", finding.resource, finding.subject, finding.path, path,
+                    finding.bicep, finding.program, finding.token)
+        )  # fmt: skip
+    return found
 
 
 def _namesake(resource: ArmResource, candidates: list[ProgramResource]) -> Any:

@@ -29,6 +29,7 @@ class ProgramResource:
     logical_name: str
     inputs: dict[str, Any]  # wire (camelCase) names; secrets as `Secret`, unknowns as `Runtime`
     import_id: str
+    ignore_changes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -51,7 +52,9 @@ def capture_stack(stack: str, project_dir: Path, config: Mapping[str, object] | 
     if run.error is not None:
         raise ParityInputError(None, None, f"the program failed for stack {stack}: {run.error.message}")
     resources = [
-        ProgramResource(r.type, r.name, _plain(to_python(for_analyzer(r.inputs))), r.import_id)
+        ProgramResource(
+            r.type, r.name, _plain(to_python(for_analyzer(r.inputs))), r.import_id, tuple(r.ignore_changes)
+        )
         for r in run.resources
         if r.custom and not r.type.startswith(_NOT_CLOUD)
     ]

@@ -35,6 +35,16 @@ def describe(finding: Finding) -> str:
         return f"{path}: Bicep {_value(finding.bicep)}, missing from the program"
     if finding.kind == "extra":
         return f"{path}: only in the program, {_value(finding.program)}"
+    if finding.kind == "import-diff":
+        if finding.bicep is ABSENT:
+            return (
+                f"{finding.program_path}: the import may fail: the program sends {_value(finding.program)}, "
+                "the Bicep left it to Azure's default, and ignoreChanges does not cover it"
+            )
+        return (
+            f"{finding.program_path}: the import would fail: the program sends {_value(finding.program)}, "
+            f"the Bicep deployed {_value(finding.bicep)}, and ignoreChanges does not cover it"
+        )
     if finding.kind == "secret":
         return f"{path}: a secret on both sides (values not compared)"
     note = " (the Bicep's value exists only after deployment)" if finding.kind == "runtime" else ""

@@ -223,16 +223,59 @@ def test_a_resource_missing_under_another_name_names_the_programs_one():
     assert [(f.status, f.program) for f in missing] == [("UNEXPLAINED", "sb-MeAjudaAi-staging")]
 
 
-def test_with_adoption_on_the_program_imports_exactly_the_ids_the_bicep_deployed():
-    zeros = "00000000-0000-0000-0000-000000000000"
+@pytest.fixture(scope="module")
+def adopting_dev() -> list:
+    zeros = "00000000-0000-0000-0000-000000000000"  # the offline engine's subscription
     adopting = capture_stack("dev", ROOT, {"meajudaai-infra:adopt": {"subscriptionId": zeros}})
-    assert adopting.scope.subscription_id == zeros  # the offline engine's subscription
-    gen1 = compare(load_template(FIXTURES / "gen1" / "main.bicep", adopting.scope), adopting)
     params = FIXTURES / "gen2" / "dev.parameters.json"
-    gen2 = compare(load_template(FIXTURES / "gen2" / "main.bicep", adopting.scope, params), adopting)
-    for comparison in (gen1, gen2):
-        assert comparison.unexplained == []
+    return [
+        compare(load_template(FIXTURES / "gen1" / "main.bicep", adopting.scope), adopting),
+        compare(load_template(FIXTURES / "gen2" / "main.bicep", adopting.scope, params), adopting),
+    ]
+
+
+def test_with_adoption_on_the_program_imports_exactly_the_ids_the_bicep_deployed(adopting_dev):
+    for comparison in adopting_dev:
         assert comparison.adoption and all(a.import_id == a.resource_id for a in comparison.adoption)
-    assert {a.token.rsplit(":", 1)[1] for a in gen1.adoption + gen2.adoption} == {
+        assert all(f.kind == "import-diff" for f in comparison.unexplained)
+    assert {a.token.rsplit(":", 1)[1] for c in adopting_dev for a in c.adoption} == {
         "ResourceGroup", "Namespace", "NamespaceAuthorizationRule", "Server", "Database",
     }  # fmt: skip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="program: the adopted PostgreSQL server sends availabilityZone '' (the SDK's default) but its "
+    "import ignoreChanges does not list availabilityZone, while the Bicep leaves the zone to Azure",
+)
+def test_with_adoption_on_no_adopted_input_differs_from_the_bicep_unignored(adopting_dev):
+    assert [f.program_path for c in adopting_dev for f in c.findings if f.kind == "import-diff"] == []
+
+
+def test_an_adopted_resource_must_ignore_every_input_that_differs_from_the_bicep():
+    rid = f"/subscriptions/0000/resourceGroups/rg/providers/{SB}/sb-one"
+    resource = ArmResource(
+        "ns", SB, "v", "sb-one", rid, {"properties": {"minimumTlsVersion": "1.0"}},
+        deployed=True, existing=False, file=Path("x.bicep"), line=1,
+    )  # fmt: skip
+    inputs = {
+        "namespaceName": "sb-one",
+        "tags": {"a": "b"},
+        "minimumTlsVersion": "1.2",
+        "zoneRedundant": True,
+    }
+    program = ProgramStack(
+        "dev", SCOPE, [ProgramResource("azure-native:servicebus:Namespace", "ns", inputs, rid, ("tags",))], {}
+    )
+    declared = (
+        Deliberate("extra", "*", "tags", "r"),
+        Deliberate("extra", SB, "zoneRedundant", "r"),
+        Deliberate("differs", SB, "properties.minimumTlsVersion", "r"),
+    )
+    found = compare(TemplateResult(Path("x.bicep"), [resource], {}), program, deliberate=declared).findings
+    blocked = sorted(f.program_path for f in found if f.kind == "import-diff")
+    assert blocked == [
+        "minimumTlsVersion",
+        "zoneRedundant",
+    ]  # tags are ignored; declared or not, these are not
+    assert all(f.status == "UNEXPLAINED" for f in found if f.kind == "import-diff")

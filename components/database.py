@@ -66,7 +66,8 @@ class PostgresDatabase(pulumi.ComponentResource):
         super().__init__("meajudaai:database:PostgresDatabase", name, None, opts)
         if adoption is not None and not isinstance(server_name, str):
             raise ValueError("adopting a server needs its name as a plain string (it is part of the ARM id)")
-        server_path = f"Microsoft.DBforPostgreSQL/flexibleServers/{server_name}"
+        # Only read when adopting, where the name is a plain string.
+        server_path = f"Microsoft.DBforPostgreSQL/flexibleServers/{server_name}" if adoption else ""
         child = pulumi.ResourceOptions(parent=self)
         # Stateful: in prod neither a `pulumi destroy` nor a replacement may take the data with it.
         stateful = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)

@@ -21,6 +21,8 @@ from components.app_config import (
 )
 from components.app_service import ApiAppService
 from components.database import PostgresDatabase, PrivateAccess
+from components.kubernetes_app import ClusterTarget, KubernetesApi
+from components.local_postgres import LocalPostgres
 from components.messaging import APPLICATION_POLICY, MANAGEMENT_POLICY, Messaging
 from components.monitoring import Monitoring
 from components.network import PrivateNetwork
@@ -89,6 +91,8 @@ def build_environment(
         settings=settings.observability,
         environment=env,
         resource_group_name=group.name,
+        resource_group_plain_name=rg_name,
+        subscription_id=context.subscription_id,
         location=settings.location,
         tags=tags,
     )
@@ -139,25 +143,58 @@ def build_environment(
         protect=prod,
     )
     app_name = settings.api.name or naming.api_name(env)
-    api = ApiAppService(
-        "api",
-        settings=settings.api,
-        app_name=app_name,
-        configuration=api_configuration(settings, dots_allowed_in_names=False),
-        secret_store=store,
-        subscription_id=context.subscription_id,
-        resource_group_name=group.name,
-        location=settings.location,
-        app_subnet_id=network.app_subnet_id if network else None,
-        tags=tags,
-        app_tags=stamp(release, settings.gate_evidence),
-    )
-
-    api_url = (
-        pulumi.Output.from_input(settings.api.public_url)
-        if settings.api.public_url
-        else api.default_host_name.apply(lambda host: f"https://{host}" if host else "")
-    )
+    stamped = stamp(release, settings.gate_evidence)
+    outputs: dict[str, Any] = {}
+    if settings.api.hosting == "kubernetes":
+        target = ClusterTarget("cluster", settings=settings.kubernetes, environment=env, protect=prod)
+        app_secrets = dict(vault_secrets)
+        if settings.kubernetes.local_postgres.enabled:
+            local = LocalPostgres(
+                "postgres-local",
+                target=target,
+                settings=settings.kubernetes.local_postgres,
+                environment=env,
+                database_name=settings.database.database_name,
+                max_pool_size=settings.database.max_pool_size,
+            )
+            app_secrets[SECRET_DB_CONNECTION] = local.connection_string
+            outputs["localPostgresHost"] = local.host
+        cluster_api = KubernetesApi(
+            "api-k8s",
+            target=target,
+            settings=settings.kubernetes,
+            environment=env,
+            configuration=api_configuration(settings, dots_allowed_in_names=True),
+            secret_values=app_secrets,
+            annotations=stamped,
+            stopped=settings.api.stopped,
+        )
+        outputs["kubernetesNamespace"] = target.namespace
+        api_name: pulumi.Input[str] = cluster_api.deployment_name
+        # Azure's availability tests can only reach a public address: the public URL or the Ingress host.
+        api_url: pulumi.Input[str] | None = settings.api.public_url or (
+            cluster_api.url if settings.kubernetes.ingress else None
+        )
+        diagnostics: dict[str, pulumi.Input[str]] = {}
+    else:
+        api = ApiAppService(
+            "api",
+            settings=settings.api,
+            app_name=app_name,
+            configuration=api_configuration(settings, dots_allowed_in_names=False),
+            secret_store=store,
+            subscription_id=context.subscription_id,
+            resource_group_name=group.name,
+            location=settings.location,
+            app_subnet_id=network.app_subnet_id if network else None,
+            tags=tags,
+            app_tags=stamped,
+        )
+        api_name = api.app_name
+        api_url = settings.api.public_url or api.default_host_name.apply(
+            lambda host: f"https://{host}" if host else ""
+        )
+        diagnostics = {"webapp": api.app_id}
     Monitoring(
         "monitoring",
         settings=settings.monitoring,
@@ -165,10 +202,10 @@ def build_environment(
         resource_group_name=group.name,
         location=settings.location,
         workspace_id=observability.workspace_id,
-        app_insights_id=observability.app_insights_id,
+        app_insights_id=observability.app_insights_arm_id,
         api_base_url=api_url,
         diagnostics_targets={
-            "webapp": api.app_id,
+            **diagnostics,
             "postgres": database.server_id,
             "servicebus": messaging.namespace_id,
         },
@@ -189,13 +226,14 @@ def build_environment(
         "keyVaultName": store.vault_name,
         "keyVaultUri": store.vault_uri,
         "appInsightsName": observability.app_insights_name,
-        "apiName": api.app_name,
-        "apiUrl": api_url,
+        "apiName": api_name,
+        "apiUrl": api_url or "",
         "apiStopped": settings.api.stopped,
         "privateDnsZoneName": network.postgres_dns_zone_name if network else "",
         # The gate's verdict for this release; items judged from planned resources (monitoring, backups)
         # are listed as deferred to the pack's stack policy, which sees the whole plan.
         "compatibilityGate": gate_outputs(env, release, settings.gate_evidence),
+        **outputs,
     }
 
 

@@ -18,8 +18,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-# Only `_Model` at import time, so components.settings can import this module right after defining it.
-from components.settings import _Model
+from components.config_model import PROJECT, ConfigModel, SettingsError, deep_merge, format_errors
 
 # One path component of an OCI image name: lowercase alphanumerics with single separators.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -57,7 +56,7 @@ def image_reference(repository: str, tag: str) -> str:
     return f"{repository}@{tag}" if IMAGE_DIGEST.match(tag) else f"{repository}:{tag}"
 
 
-class ImageSettings(_Model):
+class ImageSettings(ConfigModel):
     repository: str = Field(min_length=1, max_length=255)
     # A tag such as 1.4.2 / a commit id, or a digest sha256:<64 hex>. Never `latest` nor empty: the tag is
     # the release, and the gate stamps the release on the Deployment.
@@ -89,7 +88,7 @@ class ImageSettings(_Model):
         return image_reference(self.repository, self.tag)
 
 
-class ResourceAmounts(_Model):
+class ResourceAmounts(ConfigModel):
     cpu: str
     memory: str
 
@@ -101,7 +100,7 @@ class ResourceAmounts(_Model):
         return value
 
 
-class Resources(_Model):
+class Resources(ConfigModel):
     requests: ResourceAmounts = ResourceAmounts(cpu="250m", memory="256Mi")
     limits: ResourceAmounts = ResourceAmounts(cpu="1", memory="512Mi")
 
@@ -114,7 +113,7 @@ class Resources(_Model):
         return self
 
 
-class AutoscalingSettings(_Model):
+class AutoscalingSettings(ConfigModel):
     """A HorizontalPodAutoscaler (autoscaling/v2) on CPU; needs metrics-server (AKS has it, kind does not)."""
 
     enabled: bool = False
@@ -129,17 +128,17 @@ class AutoscalingSettings(_Model):
         return self
 
 
-class DisruptionBudgetSettings(_Model):
+class DisruptionBudgetSettings(ConfigModel):
     min_available: int = Field(default=1, ge=1)
 
 
-class IngressSettings(_Model):
+class IngressSettings(ConfigModel):
     host: str = Field(pattern=_HOST, max_length=253)
     tls_secret_name: str | None = Field(default=None, pattern=_SUBDOMAIN, max_length=253)
     class_name: str | None = Field(default=None, pattern=_SUBDOMAIN, max_length=253)
 
 
-class LocalPostgresSettings(_Model):
+class LocalPostgresSettings(ConfigModel):
     """dev's PostGIS container, as the platform's compose files run it; used with api.hosting kubernetes."""
 
     enabled: bool = False
@@ -155,7 +154,7 @@ class LocalPostgresSettings(_Model):
         return value
 
 
-class KubernetesSettings(_Model):
+class KubernetesSettings(ConfigModel):
     # The cluster: a kubeconfig file (default: $KUBECONFIG or ~/.kube/config) and/or a context in it.
     kubeconfig: str | None = Field(default=None, min_length=1)
     context: str | None = Field(default=None, min_length=1)
@@ -253,7 +252,7 @@ def environment_problems(settings: KubernetesSettings, environment: str, hosting
     return problems
 
 
-class _Embedded(_Model):
+class _Embedded(ConfigModel):
     # The proposed place in the root settings, so error locations read `kubernetes.<key>` as they will there.
     kubernetes: KubernetesSettings
 
@@ -266,13 +265,11 @@ def load_kubernetes_settings(
     A stand-in until the lead embeds `KubernetesSettings` in `components.settings.Settings`; it raises
     the same SettingsError, naming the key, that `load_settings` raises.
     """
-    from components.settings import PROJECT, SettingsError, _format_errors, deep_merge  # noqa: PLC0415
-
     merged = deep_merge(KUBERNETES_PRESETS[environment], raw or {})
     try:
         settings = _Embedded.model_validate({"kubernetes": merged}).kubernetes
     except ValidationError as error:
-        raise SettingsError(f"invalid stack config:\n{_format_errors(error)}") from None
+        raise SettingsError(f"invalid stack config:\n{format_errors(error)}") from None
     problems = environment_problems(settings, environment, hosting)
     if problems:
         raise SettingsError("invalid stack config:\n" + "\n".join(f"  {PROJECT}:{p}" for p in problems))

@@ -78,7 +78,9 @@ class SecretStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["properties"]),
             )
             self.secret_ids[secret_name] = secret.id
-        self.vault_name = vault.name
+        # The name as given, not the resource's output: it is known during a preview, so the app's Key Vault
+        # references are too (and a policy can check them before anything exists).
+        self.vault_name = pulumi.Output.from_input(vault_name)
         self.vault_id = vault.id
         self.vault_uri = vault.properties.apply(lambda p: p.vault_uri)
         self.register_outputs({"vaultId": self.vault_id, "vaultUri": self.vault_uri})

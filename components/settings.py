@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from components.config_model import PROJECT, ConfigModel, SettingsError, deep_merge, format_errors
+from components.kubernetes_settings import KUBERNETES_PRESETS, KubernetesSettings, environment_problems
 from gate.config import GateEvidence, ReleaseConfig
 
-PROJECT = "meajudaai-infra"
+__all__ = ["PROJECT", "Settings", "SettingsError", "deep_merge", "load_settings"]
+
 
 Environment = Literal["dev", "staging", "prod"]
 Hosting = Literal["appService", "kubernetes"]
@@ -37,19 +39,8 @@ _ARM_VNET_ID = re.compile(
 _ARM_SUBNET_ID = re.compile(_ARM_VNET_ID.pattern[:-1] + r"/subnets/[-\w.]{1,80}$")
 
 
-class SettingsError(ValueError):
-    """A stack config problem, already phrased for the person who wrote the config."""
-
-
-class _Model(BaseModel):
-    # camelCase keys as they appear in Pulumi.<stack>.yaml; unknown keys are errors, never ignored.
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, strict=True
-    )
-
-
 # --------------------------------------------------------------------------------------------- network
-class NetworkSettings(_Model):
+class NetworkSettings(ConfigModel):
     """Private networking for the database (private endpoint + private DNS) and the app's VNet integration.
 
     Either the program creates the VNet (`addressSpace` and the two subnet prefixes) or it uses an existing
@@ -117,7 +108,7 @@ class NetworkSettings(_Model):
 
 
 # -------------------------------------------------------------------------------------------- database
-class FirewallRule(_Model):
+class FirewallRule(ConfigModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
     start_ip: str
     end_ip: str
@@ -145,7 +136,7 @@ class FirewallRule(_Model):
         return self
 
 
-class DatabaseSettings(_Model):
+class DatabaseSettings(ConfigModel):
     """PostgreSQL flexible server. `geoRedundantBackup` (and the server name) can only be chosen when the
     server is created: changing it later means a new server, which prod refuses (protect)."""
 
@@ -188,12 +179,12 @@ class DatabaseSettings(_Model):
 
 
 # ------------------------------------------------------------------------------------------- messaging
-class Justifications(_Model):
+class Justifications(ConfigModel):
     local_auth: str | None = Field(default=None, min_length=10, max_length=256)
     public_network_access: str | None = Field(default=None, min_length=10, max_length=256)
 
 
-class MessagingSettings(_Model):
+class MessagingSettings(ConfigModel):
     """Service Bus, mirroring servicebus.bicep (namespace + ManagementPolicy + ApplicationPolicy)."""
 
     namespace_name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9]$")
@@ -232,7 +223,7 @@ class MessagingSettings(_Model):
 
 
 # ------------------------------------------------------------------------------------------- key vault
-class KeyVaultSettings(_Model):
+class KeyVaultSettings(ConfigModel):
     name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
     sku: Literal["standard", "premium"] = "standard"
     soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
@@ -241,7 +232,7 @@ class KeyVaultSettings(_Model):
 
 
 # ----------------------------------------------------------------------------------------------- api
-class AuthSettings(_Model):
+class AuthSettings(ConfigModel):
     mode: Literal["simplified", "full", "external"] = "simplified"
     keycloak_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+(/[^\s]*)?$")
     realm: str = Field(default="meajudaai", pattern=r"^[A-Za-z0-9_-]{1,64}$")
@@ -261,13 +252,13 @@ class AuthSettings(_Model):
         return self
 
 
-class HangfireSettings(_Model):
+class HangfireSettings(ConfigModel):
     dashboard_enabled: bool = True
     dashboard_path: str = Field(default="/hangfire", pattern=r"^/[A-Za-z0-9/_-]*$")
     worker_count: int = Field(default=5, ge=1, le=100)
 
 
-class ApiSettings(_Model):
+class ApiSettings(ConfigModel):
     """The API's hosting and its app settings (App Service now; Kubernetes where a stack chooses it)."""
 
     hosting: Hosting = "appService"
@@ -326,7 +317,7 @@ class ApiSettings(_Model):
 
 
 # ---------------------------------------------------------------------------------------- observability
-class ObservabilitySettings(_Model):
+class ObservabilitySettings(ConfigModel):
     log_retention_days: int = Field(default=30, ge=30, le=730)
     app_insights_sampling_percentage: float = Field(default=100.0, gt=0, le=100)
 
@@ -335,7 +326,7 @@ class ObservabilitySettings(_Model):
 _DURATION = r"^P(T(\d+H)?(\d+M)?|\d+D)$"
 
 
-class AlertRule(_Model):
+class AlertRule(ConfigModel):
     """One log alert: its threshold, the window it looks at, how often, and how loud (0 = critical)."""
 
     threshold: float = Field(ge=0)
@@ -345,7 +336,7 @@ class AlertRule(_Model):
     enabled: bool = True
 
 
-class AvailabilityCheck(_Model):
+class AvailabilityCheck(ConfigModel):
     path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$")
     # /hangfire needs an authenticated admin outside Development: a 401 there proves it is up and protected.
     expected_status: int = Field(ge=100, le=599)
@@ -365,7 +356,7 @@ class AvailabilityCheck(_Model):
         return self
 
 
-class MonitoringSettings(_Model):
+class MonitoringSettings(ConfigModel):
     """The runbook's mandatory signals (Hangfire failure rate, Npgsql errors, dashboard reachability, job
     duration) plus API health and HTTP 5xx; defaults are the runbook's thresholds."""
 
@@ -395,7 +386,7 @@ class MonitoringSettings(_Model):
 
 
 # ---------------------------------------------------------------------------------------------- adoption
-class AdoptionSettings(_Model):
+class AdoptionSettings(ConfigModel):
     """Import the resources the platform's Bicep deployed (resource group, Service Bus namespace and its
     two rules, PostgreSQL server and database) on the next `pulumi up` instead of creating them. The ARM ids
     must be known before anything runs, hence the subscription id here."""
@@ -404,7 +395,7 @@ class AdoptionSettings(_Model):
 
 
 # ---------------------------------------------------------------------------------------------- root
-class Settings(_Model):
+class Settings(ConfigModel):
     environment: Environment
     location: str = Field(default="brazilsouth", pattern=r"^[a-z][a-z0-9]+$")
     resource_group_name: str | None = Field(default=None, pattern=r"^[-\w.()]{1,89}[-\w()]$")
@@ -417,6 +408,7 @@ class Settings(_Model):
     api: ApiSettings = ApiSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
     adopt: AdoptionSettings | None = None
     release: ReleaseConfig
     gate_evidence: GateEvidence | None = None
@@ -454,7 +446,10 @@ class Settings(_Model):
                 "database.publicNetworkAccess false needs network.enabled true "
                 "(otherwise nothing can reach the server)"
             )
-        if self.environment != "dev" and not self.api.always_on:
+        problems = environment_problems(self.kubernetes, self.environment, self.api.hosting)
+        if problems:
+            raise ValueError("; ".join(problems))
+        if self.environment != "dev" and not self.api.always_on and self.api.hosting == "appService":
             raise ValueError(
                 "api.alwaysOn must be true outside dev (Hangfire workers stop when the app idles)"
             )
@@ -478,13 +473,15 @@ PRESETS: dict[str, dict[str, Any]] = {
             "backupRetentionDays": 7,
         },
         "messaging": {"appRights": "manage"},
+        # dev runs the API on a developer's cluster (kind, Docker Desktop, AKS) beside a local PostGIS.
         "api": {
-            "hosting": "appService",
+            "hosting": "kubernetes",
             "planSku": "B1",
             "alwaysOn": False,
             "auth": {"mode": "simplified"},
             "logging": {**_RUNBOOK_LOG_LEVELS, "Default": "Debug"},
         },
+        "kubernetes": KUBERNETES_PRESETS["dev"],
     },
     "staging": {
         "database": {
@@ -504,6 +501,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "observability": {"logRetentionDays": 60},
         "monitoring": {"dashboard": {"path": "/hangfire", "expectedStatus": 401}},
+        "kubernetes": KUBERNETES_PRESETS["staging"],
     },
     "prod": {
         "network": {"enabled": True},
@@ -531,6 +529,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "observability": {"logRetentionDays": 90},
         "monitoring": {"dashboard": {"path": "/hangfire", "expectedStatus": 401}},
+        "kubernetes": KUBERNETES_PRESETS["prod"],
     },
 }
 
@@ -545,29 +544,6 @@ class StackSecrets:
     keycloak_client_secret: Any | None
     # A team-channel webhook URL carries its own access token.
     alert_webhook_url: Any | None = None
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Override `base` key by key; nested objects merge, everything else (lists included) replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _format_errors(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"])
-        key = f"{PROJECT}:{path}" if path else f"{PROJECT} (stack config)"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown setting (check the spelling; settings are camelCase)"
-        lines.append(f"  {key}: {message}")
-    return "\n".join(lines)
 
 
 def _parse_values(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -609,7 +585,7 @@ def load_settings(raw_config: Mapping[str, Any], secret_keys: set[str], stack: s
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as error:
-        raise SettingsError(f"invalid stack config for stack {stack!r}:\n{_format_errors(error)}") from None
+        raise SettingsError(f"invalid stack config for stack {stack!r}:\n{format_errors(error)}") from None
     if settings.api.auth.mode != "simplified" and "keycloakClientSecret" not in raw_config:
         raise SettingsError(
             f"{PROJECT}:keycloakClientSecret is required for api.auth.mode "

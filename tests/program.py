@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from components.settings import deep_merge
 from offline.engine import ProgramRun, run_program
 from offline.stackconfig import load_project, load_stack
 from offline.values import UNKNOWN, for_analyzer, is_secret, to_python
@@ -105,6 +108,17 @@ def _convert(run: ProgramRun) -> Run:
     )
     outputs = to_python(run.stack_outputs) if run.stack_outputs is not None else {}
     return Run(run.stack, run.preview, resources, outputs, run.error.message if run.error else None, run)
+
+
+def stack_value(stack: str, key: str) -> Any:
+    """A top-level `meajudaai-infra:<key>` value of a committed stack file, as written there."""
+    doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    return doc["config"].get(f"meajudaai-infra:{key}")
+
+
+def patched(stack: str, key: str, patch: dict[str, Any]) -> dict[str, Any]:
+    """`extra` for run_stack: one top-level key of the stack file with `patch` merged into it."""
+    return {f"meajudaai-infra:{key}": deep_merge(stack_value(stack, key) or {}, patch)}
 
 
 def run_stack(stack: str, preview: bool = False, extra: dict[str, Any] | None = None) -> Run:

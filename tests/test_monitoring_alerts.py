@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from components.monitoring import iso_duration, iso_text
-from tests.program import STACKS, Resource, Run, run_stack
+from tests.program import STACKS, Resource, Run, patched, run_stack
 
 SIGNAL = "meajudaai-signal"
 
@@ -19,6 +19,15 @@ SIGNAL = "meajudaai-signal"
 @pytest.fixture(params=STACKS)
 def result(request: pytest.FixtureRequest) -> Run:
     run = run_stack(str(request.param))
+    assert run.error is None, run.error
+    return run
+
+
+@pytest.fixture(params=STACKS)
+def app_service_result(request: pytest.FixtureRequest) -> Run:
+    """Each stack with the API on App Service (dev's default is Kubernetes on a developer's cluster)."""
+    stack = str(request.param)
+    run = run_stack(stack, extra=patched(stack, "api", {"hosting": "appService"}) if stack == "dev" else None)
     assert run.error is None, run.error
     return run
 
@@ -112,7 +121,10 @@ def test_job_duration_looks_back_over_its_baseline(result: Run) -> None:
 
 
 @pytest.mark.parametrize(("check", "path"), [("hangfire-dashboard", "/hangfire"), ("api-health", "/health")])
-def test_availability_tests_every_five_minutes_with_hidden_link(result: Run, check: str, path: str) -> None:
+def test_availability_tests_every_five_minutes_with_hidden_link(
+    app_service_result: Run, check: str, path: str
+) -> None:
+    result = app_service_result
     component = result.one("azure-native:applicationinsights:Component")
     app = result.one("azure-native:web:WebApp")
     test = next(
@@ -144,7 +156,8 @@ def test_availability_tests_every_five_minutes_with_hidden_link(result: Run, che
     )
 
 
-def test_diagnostics_from_web_app_database_and_namespace_to_log_analytics(result: Run) -> None:
+def test_diagnostics_from_web_app_database_and_namespace_to_log_analytics(app_service_result: Run) -> None:
+    result = app_service_result
     workspace = result.one("azure-native:operationalinsights:Workspace")
     settings = result.of_type("azure-native:monitor:DiagnosticSetting")
     targets = {s.get("resourceUri") for s in settings}
@@ -157,6 +170,19 @@ def test_diagnostics_from_web_app_database_and_namespace_to_log_analytics(result
         assert setting.get("workspaceId") == workspace.id
         assert setting.get("logs") == [{"categoryGroup": "allLogs", "enabled": True}]
         assert setting.get("metrics") == [{"category": "AllMetrics", "enabled": True}]
+
+
+def test_an_api_without_a_public_address_gets_no_availability_tests_but_keeps_its_log_alerts() -> None:
+    # dev on a developer's cluster: Azure's test locations cannot reach it.
+    run = run_stack("dev")
+    assert run.of_type("azure-native:applicationinsights:WebTest") == []
+    assert run.of_type("azure-native:monitor:MetricAlert") == []
+    assert len(run.of_type("azure-native:monitor:ScheduledQueryRule")) == 5
+    targets = {s.get("resourceUri") for s in run.of_type("azure-native:monitor:DiagnosticSetting")}
+    assert targets == {
+        run.one("azure-native:dbforpostgresql:Server").id,
+        run.one("azure-native:servicebus:Namespace").id,
+    }
 
 
 def test_a_webhook_for_the_team_channel_is_a_secret() -> None:

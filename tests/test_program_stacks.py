@@ -15,10 +15,15 @@ import pytest
 
 from components.naming import resource_group_id, unique_string
 from offline.outputs import SUBSCRIPTION_ID
-from tests.program import STACKS, Run, UnknownValue, run_stack
+from tests.program import STACKS, Run, UnknownValue, patched, run_stack
 
 MODES = [pytest.param(False, id="update"), pytest.param(True, id="preview")]
 ENV_NAMES = {"dev": "Development", "staging": "Staging", "prod": "Production"}
+
+
+# dev hosts the API on Kubernetes by default; its App Service shape is checked with that one key changed.
+DEV_ON_APP_SERVICE = "dev-appservice"
+APP_SERVICE_STACKS = (DEV_ON_APP_SERVICE, "staging", "prod")
 
 
 @pytest.fixture(params=STACKS)
@@ -26,10 +31,22 @@ def stack(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(params=APP_SERVICE_STACKS)
+def app_stack(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 def run(stack: str, preview: bool = False) -> Run:
-    result = run_stack(stack, preview)
+    if stack == DEV_ON_APP_SERVICE:
+        result = run_stack("dev", preview, extra=patched("dev", "api", {"hosting": "appService"}))
+    else:
+        result = run_stack(stack, preview)
     assert result.error is None, result.error
     return result
+
+
+def env_of(stack: str) -> str:
+    return stack.split("-", maxsplit=1)[0]
 
 
 # ----------------------------------------------------------------------------------- group and tags
@@ -94,7 +111,7 @@ def test_service_bus_outputs_are_named_as_the_bicep_outputs(stack: str) -> None:
 @pytest.mark.parametrize(
     ("stack_name", "policy", "auto_create"),
     [
-        ("dev", "ManagementPolicy", "true"),
+        (DEV_ON_APP_SERVICE, "ManagementPolicy", "true"),
         ("staging", "ApplicationPolicy", "false"),
         ("prod", "ApplicationPolicy", "false"),
     ],
@@ -210,10 +227,11 @@ def test_postgres_outputs(stack: str) -> None:
 
 # ------------------------------------------------------------------------------------------ app hosting
 @pytest.mark.parametrize("preview", MODES)
-def test_web_app_security_and_runtime(stack: str, preview: bool) -> None:
-    result = run(stack, preview)
+def test_web_app_security_and_runtime(app_stack: str, preview: bool) -> None:
+    result = run(app_stack, preview)
     app = result.one("azure-native:web:WebApp")
-    assert app.get("name") == ("meajudaai-api" if stack == "prod" else f"meajudaai-api-{stack}")
+    env = env_of(app_stack)
+    assert app.get("name") == ("meajudaai-api" if env == "prod" else f"meajudaai-api-{env}")
     assert app.get("httpsOnly") is True
     assert app.get("identity.type") == "SystemAssigned"
     assert app.get("enabled") is True
@@ -224,15 +242,15 @@ def test_web_app_security_and_runtime(stack: str, preview: bool) -> None:
     assert config["remoteDebuggingEnabled"] is False
     assert config["http20Enabled"] is True
     assert config["healthCheckPath"] == "/health"
-    assert config["alwaysOn"] is (stack != "dev")
+    assert config["alwaysOn"] is (env != "dev")
     plan = result.one("azure-native:web:AppServicePlan")
     assert plan.get("kind") == "linux"
     assert plan.get("reserved") is True
 
 
-def test_app_settings_cover_the_environment_variables(stack: str) -> None:
-    settings = run(stack).app_settings()
-    assert settings["ASPNETCORE_ENVIRONMENT"] == ENV_NAMES[stack]
+def test_app_settings_cover_the_environment_variables(app_stack: str) -> None:
+    settings = run(app_stack).app_settings()
+    assert settings["ASPNETCORE_ENVIRONMENT"] == ENV_NAMES[env_of(app_stack)]
     for key in (
         "ConnectionStrings__DefaultConnection",
         "ConnectionStrings__HangfireConnection",
@@ -249,14 +267,14 @@ def test_app_settings_cover_the_environment_variables(stack: str) -> None:
     assert all(re.fullmatch(r"[A-Za-z0-9_]+", name) for name in settings)
 
 
-def test_dotted_log_category_reaches_the_app_through_its_command_line(stack: str) -> None:
-    app = run(stack).one("azure-native:web:WebApp")
+def test_dotted_log_category_reaches_the_app_through_its_command_line(app_stack: str) -> None:
+    app = run(app_stack).one("azure-native:web:WebApp")
     assert "--Logging:LogLevel:Npgsql.Connection=Information" in app.get("siteConfig.appCommandLine")
 
 
 @pytest.mark.parametrize(
     ("stack_name", "mode", "keycloak"),
-    [("dev", "simplified", "false"), ("staging", "full", "true"), ("prod", "external", "true")],
+    [(DEV_ON_APP_SERVICE, "simplified", "false"), ("staging", "full", "true"), ("prod", "external", "true")],
 )
 def test_authentication_per_environment(stack_name: str, mode: str, keycloak: str) -> None:
     settings = run(stack_name).app_settings()
@@ -282,8 +300,8 @@ def test_key_vault_rbac_soft_delete_and_purge_protection_in_prod(stack: str) -> 
         assert "enablePurgeProtection" not in vault.get("properties")
 
 
-def test_the_web_app_identity_reads_its_secrets_and_nothing_more(stack: str) -> None:
-    result = run(stack)
+def test_the_web_app_identity_reads_its_secrets_and_nothing_more(app_stack: str) -> None:
+    result = run(app_stack)
     app = result.one("azure-native:web:WebApp")
     referenced = sorted(
         {
@@ -310,7 +328,7 @@ def test_the_web_app_identity_reads_its_secrets_and_nothing_more(stack: str) -> 
 
 def test_generated_admin_password_is_kept_in_key_vault_as_a_secret(stack: str) -> None:
     result = run(stack)
-    password = result.one("random:index/randomPassword:RandomPassword")
+    password = result.one("random:index/randomPassword:RandomPassword", "postgres-admin-password")
     assert password.get("length") >= 32
     secret = result.one("azure-native:keyvault:Secret", "keyvault-postgres-admin-password")
     assert secret.is_secret("properties.value")

@@ -25,6 +25,7 @@ PROD_AUTH = {"auth": {"keycloakUrl": "https://auth.example.com", "externalProvid
 def raw(**keys: Any) -> dict[str, str]:
     """Stack config as Pulumi hands it to the program: objects as JSON strings, scalars as strings."""
     keys.setdefault("release", RELEASE)
+    keys.setdefault("kubernetes", {"image": {"repository": "acrmeajudaai.azurecr.io/meajudaai-api", "tag": "1.0.0"}})
     return {k: json.dumps(v) if isinstance(v, dict | list) else str(v) for k, v in keys.items()}
 
 

@@ -41,6 +41,19 @@ def npgsql_connection_string(host: str, database: str, user: str, password: str,
     )
 
 
+ADOPTION_IGNORES = [
+    "tags",
+    "network",
+    "highAvailability",
+    "authConfig",
+    "administratorLoginPassword",
+    "availabilityZone",
+    "sku",
+    "storage",
+    "backup",
+]
+
+
 class PostgresDatabase(pulumi.ComponentResource):
     server_name: pulumi.Output[str]
     host: pulumi.Output[str]
@@ -105,19 +118,10 @@ class PostgresDatabase(pulumi.ComponentResource):
                 # Azure picks the standby zone itself; recording its choice must not read as drift.
                 pulumi.ResourceOptions(ignore_changes=["highAvailability.standbyAvailabilityZone"])
             ).merge(
-                # The Bicep set none of these (and ARM never returns the password), so the import run
-                # leaves them alone; the run after it applies them.
-                adopt(
-                    adoption,
-                    server_path,
-                    ignore=[
-                        "tags",
-                        "network",
-                        "highAvailability",
-                        "authConfig",
-                        "administratorLoginPassword",
-                    ],
-                )
+                # What the Bicep left to Azure or sized differently (and the password, which ARM never
+                # returns): the import run leaves it alone, the run after it applies it. Sizes change in
+                # place; geo-redundant backup cannot (docs/bicep-parity.md, "Adoption").
+                adopt(adoption, server_path, ignore=ADOPTION_IGNORES)
             ),
         )
         database = dbforpostgresql.Database(

@@ -243,11 +243,6 @@ def test_with_adoption_on_the_program_imports_exactly_the_ids_the_bicep_deployed
     }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="program: the adopted PostgreSQL server sends availabilityZone '' (the SDK's default) but its "
-    "import ignoreChanges does not list availabilityZone, while the Bicep leaves the zone to Azure",
-)
 def test_with_adoption_on_no_adopted_input_differs_from_the_bicep_unignored(adopting_dev):
     assert [f.program_path for c in adopting_dev for f in c.findings if f.kind == "import-diff"] == []
 

@@ -120,8 +120,8 @@ def main(argv: list[str] | None = None, out: Console | None = None, err: Console
         _write_json(args.json, report)
         return 2
 
-    results = run_all(opts, progress)
-    report = build_report(project.name, mode, results)
+    results, engine_logs = run_all(opts, progress)
+    report = build_report(project.name, mode, results, engine_logs=engine_logs)
     render(report, stdout)
     _write_json(args.json, report)
     progress(f"done: {'ok' if report['ok'] else 'failed'}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -155,7 +156,11 @@ def _stack_entry(sr: StackResult) -> dict[str, Any]:
 
 
 def build_report(
-    project: str, mode: str, results: list[StackResult], usage_error: str = ""
+    project: str,
+    mode: str,
+    results: list[StackResult],
+    usage_error: str = "",
+    engine_logs: list[tuple[str, str, str]] | None = None,
 ) -> dict[str, Any]:
     stacks = [_stack_entry(sr) for sr in results]
     secrets: set[str] = set()
@@ -171,6 +176,8 @@ def build_report(
         "exitCode": 0 if ok else 1,
         "error": usage_error,
         "stacks": stacks,
+        # What packs logged through the Engine service (Python packs normally log nothing there).
+        "engineLogs": [{"severity": sev, "message": msg, "urn": urn} for sev, msg, urn in engine_logs or []],
     }
     scrubbed: dict[str, Any] = scrub(report, secrets)
     return scrubbed
@@ -274,7 +281,7 @@ def render(report: dict[str, Any], console: Console) -> None:
 
 
 def _render_pack(p: dict[str, Any], out: Any) -> None:
-    label = f"{p['name'] or '(unnamed pack)'}@v{p['version'] or '?'}"
+    label = f"{p['name'] or Path(p['path']).name}@v{p['version'] or '?'}"
     mandatory = [v for v in p["violations"] if v["enforcementLevel"] == "mandatory"]
     icon = "❌" if p["status"] != "ok" or mandatory else ("⚠️ " if p["violations"] else "✅")
     out(f"    {icon} {label} (local: {p['path']})", "bold")

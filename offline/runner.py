@@ -76,7 +76,8 @@ def _config_for(pack: Path, index: int, configs: list[Path], stack: str) -> Path
     return default if default.is_file() else None
 
 
-def run_all(opts: Options, report_progress: Progress) -> list[StackResult]:
+def run_all(opts: Options, report_progress: Progress) -> tuple[list[StackResult], list[tuple[str, str, str]]]:
+    """Results per stack, in the order asked, and whatever packs logged through the Engine service."""
     results: dict[str, StackResult] = {s: StackResult(stack=s) for s in opts.stacks}
     configs: dict[str, StackConfig] = {}
     placeholders: set[str] = set()
@@ -146,4 +147,5 @@ def run_all(opts: Options, report_progress: Progress) -> list[StackResult]:
             engine.stop()
     for sr in results.values():
         sr.packs.sort(key=lambda p: p.name or p.path)
-    return [results[s] for s in opts.stacks]
+    logs = list(engine.servicer.logs) if engine is not None else []
+    return [results[s] for s in opts.stacks], logs

@@ -19,7 +19,7 @@ from rich.text import Text
 from .analyzer import PackResult
 from .engine import ProgramRun
 from .stackconfig import StackConfig
-from .values import SECRET_MASK, display, scrub, to_python
+from .values import SECRET_MASK, display, is_secret, scrub, to_python
 
 LEVEL_ORDER = {"mandatory": 0, "remediate": 1, "advisory": 2, "disabled": 3}
 
@@ -107,6 +107,33 @@ def _pack_entry(p: PackResult) -> dict[str, Any]:
     }
 
 
+def _plaintext_secrets(run: ProgramRun, placeholders: set[str]) -> list[str]:
+    """Where a secure config value shows up without the secret marker (it would be stored in clear)."""
+    found: list[str] = []
+
+    def walk(value: Any, where: str) -> None:
+        if is_secret(value):
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else key)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{where}[{i}]")
+        elif isinstance(value, str) and any(p in value for p in placeholders):
+            found.append(where)
+
+    for r in sorted(run.resources, key=lambda r: r.seq):
+        before = len(found)
+        walk(to_python(r.inputs), "")
+        found[before:] = [f"input {path} of {r.type} {r.name}" for path in found[before:]]
+    if run.stack_outputs is not None:
+        before = len(found)
+        walk(to_python(run.stack_outputs), "")
+        found[before:] = [f"stack output {path}" for path in found[before:]]
+    return found
+
+
 def _stack_entry(sr: StackResult) -> dict[str, Any]:
     entry: dict[str, Any] = {"stack": sr.stack, "ok": True, "problems": []}
     problems: list[str] = entry["problems"]
@@ -140,6 +167,11 @@ def _stack_entry(sr: StackResult) -> dict[str, Any]:
             "byType": dict(sorted(Counter(r.type for r in shown).items())),
         }
         entry["outputs"] = display(to_python(run.stack_outputs)) if run.stack_outputs is not None else {}
+        leaks = _plaintext_secrets(run, sr.config.placeholders) if sr.config is not None else []
+        entry["plaintextSecrets"] = leaks
+        entry.setdefault("warnings", []).extend(
+            f"a secure config value reaches {where} without being marked secret" for where in leaks
+        )
     packs = [_pack_entry(p) for p in sr.packs]
     entry["policyPacks"] = packs
     counts: Counter[str] = Counter()

@@ -143,6 +143,10 @@ def test_secrets_never_reach_the_report(preview_dev: tuple[int, str, dict[str, A
         assert not any(mark in blob for mark in CIPHERTEXT_MARKS)
     dev = stack(report, "dev")
     assert dev["outputs"]["dbPassword"] == "[secret]"
+    # Exported without the secret marker: masked anyway, and called out.
+    assert dev["outputs"]["dbPasswordInClear"] == "[secret]"
+    assert dev["plaintextSecrets"] == ["stack output dbPasswordInClear"]
+    assert "a secure config value reaches stack output dbPasswordInClear" in text
     # The careless pack did print the placeholder; the report masks it.
     echo = violations(pack(dev, "offline-strict"), "secret-echo")
     assert echo[0]["message"].endswith("saw secret value [secret]")

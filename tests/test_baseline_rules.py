@@ -403,6 +403,13 @@ def test_types_outside_the_azure_native_sdk_are_not_judged() -> None:
     assert takes_tags("kubernetes:apps/v1:Deployment") is None
     assert takes_tags("azure-native:web:NoSuchResource") is None
     assert takes_tags("random:index/randomPassword:RandomPassword") is None
+    assert run_resource_policy("required-tags", "kubernetes:core/v1:Namespace", {"metadata": {}}) == []
+    assert run_resource_policy("required-tags", "azure-native:servicebus:Topic", {"topicName": "t"}) == []
+
+
+def test_an_azure_type_the_sdk_does_not_know_is_not_passed_silently() -> None:
+    (message,) = run_resource_policy("required-tags", "azure-native:web:NoSuchResource", {"tags": {}})
+    assert "cannot tell whether azure-native:web:NoSuchResource takes tags" in message
 
 
 # ------------------------------------------------------------------------------ the pack and its config
@@ -414,6 +421,11 @@ def test_config_file_gives_every_policy_a_level(environment: str) -> None:
     lowered = {name for name, level in levels.items() if level != "mandatory"}
     expected = {"web-managed-identity", "web-http2-enabled", "web-health-check-path", "required-tags"}
     assert lowered == (expected if environment == "dev" else set())
+
+
+def test_the_documentation_lists_every_policy() -> None:
+    doc = (PACK_DIR.parents[1] / "docs" / "baseline-policies.md").read_text()
+    assert [name for name in RULES if f"| `{name}` |" not in doc] == []
 
 
 def test_every_policy_has_its_metadata() -> None:

@@ -11,11 +11,20 @@ from policies.baseline.taggable import takes_tags
 REQUIRED_TAGS = ("environment", "project", "managed-by", "repository", "stack")
 
 
-def is_taggable(token: str) -> bool:
-    return takes_tags(token) is True
+def is_azure(token: str) -> bool:
+    return token.startswith("azure-native:")
 
 
 def check_required_tags(props: Mapping[str, Any], ctx: Context) -> list[str]:
+    taggable = takes_tags(ctx.resource_type)
+    if taggable is None:
+        # Without the SDK's class the rule cannot tell; it must not pass everything silently.
+        return [
+            f"cannot tell whether {ctx.resource_type} takes tags: the azure-native SDK the pack sees has no "
+            "such class (install the program's pulumi-azure-native version in the pack's environment)"
+        ]
+    if not taggable:
+        return []
     tags = get(props, "tags")
     if isinstance(tags, Unknown):
         return [cannot_verify(tags, "the required tags")]
@@ -46,7 +55,7 @@ RULES: list[ResourceRule] = [
         severity="low",
         remediation="Pass `tags=base_tags(settings, stack)` (components/tags.py) to the resource, merging "
         "any tags of its own on top.",
-        applies_to=is_taggable,
+        applies_to=is_azure,
         check=check_required_tags,
         config={
             "requiredTags": {"type": "array", "items": {"type": "string"}, "default": list(REQUIRED_TAGS)}

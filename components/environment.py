@@ -79,6 +79,7 @@ def build_environment(
         PrivateNetwork(
             "network",
             settings=settings.network,
+            vnet_name=f"vnet-meajudaai-{env}",
             resource_group_name=group.name,
             location=settings.location,
             tags=tags,

@@ -22,6 +22,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         name: str,
         *,
         settings: NetworkSettings,
+        vnet_name: str,
         resource_group_name: pulumi.Input[str],
         location: str,
         tags: dict[str, str],
@@ -38,6 +39,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         else:
             vnet = network.VirtualNetwork(
                 f"{name}-vnet",
+                virtual_network_name=vnet_name,
                 resource_group_name=resource_group_name,
                 location=location,
                 address_space={"address_prefixes": [settings.address_space]},

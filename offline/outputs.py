@@ -171,6 +171,26 @@ AZURE_TYPES: dict[str, ArmType] = {
         "roleAssignmentName",
         scope_input="scope",
     ),
+    "azure-native:network:VirtualNetwork": ArmType(
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}", "virtualNetworkName"
+    ),
+    "azure-native:network:Subnet": ArmType(
+        "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}", "subnetName"
+    ),
+    "azure-native:network:PrivateEndpoint": ArmType(
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}", "privateEndpointName"
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": ArmType(
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}",
+        "privateDnsZoneGroupName",
+    ),
+    "azure-native:privatedns:PrivateZone": ArmType(
+        "Microsoft.Network/privateDnsZones/{privateZoneName}", "privateZoneName"
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": ArmType(
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}",
+        "virtualNetworkLinkName",
+    ),
     "azure-native:managedidentity:UserAssignedIdentity": ArmType(
         "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
         "resourceName",

@@ -32,10 +32,10 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy .
+	$(VENV)/bin/mypy . .github/scripts
 
 unit: setup
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 test: lint typecheck unit
 

@@ -231,8 +231,8 @@ def test_the_checker_catches_leaks_planted_in_a_real_capture(committed: dict[str
     )
     quoted = f"a careless message quoting {secrets['app insights instrumentation key']}"
     clean["stacks"][0]["program"]["diagnostics"].append({"severity": "warning", "message": quoted})
-    found = {leak.where for leak in report_leaks(clean, render_text(clean), secrets)}
-    assert found == {"report JSON", "report text"}
+    places = {leak.where for leak in report_leaks(clean, render_text(clean), secrets)}
+    assert places == {"report JSON", "report text"}
 
 
 @pytest.mark.xfail(

@@ -575,6 +575,12 @@ def load_settings(raw_config: Mapping[str, Any], secret_keys: set[str], stack: s
                 f"{PROJECT}:{key} is set in plaintext; it must be a Pulumi secret: "
                 f"pulumi config set --secret {key} <value>"
             )
+    for key in sorted(secret_keys - set(SECRET_KEYS)):
+        # Settings become tags, app settings and names: a secret there would be published in plain text.
+        raise SettingsError(
+            f"{PROJECT}:{key} holds a Pulumi secret, but it is not a secret setting: its values end up in "
+            f"plain text (tags, app settings, names). Secrets go in {', '.join(SECRET_KEYS)} only."
+        )
     environment = config.get("environment", stack)
     if environment not in PRESETS:
         raise SettingsError(

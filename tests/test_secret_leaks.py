@@ -235,12 +235,6 @@ def test_the_checker_catches_leaks_planted_in_a_real_capture(committed: dict[str
     assert places == {"report JSON", "report text"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="program gap: a secure config value under extraTags becomes a plaintext tag on every resource; "
-    "load_settings should refuse a secret in any key but keycloakClientSecret",
-)
 def test_a_secure_config_value_never_becomes_a_plaintext_tag() -> None:
     extra = {"extraTags": {"note": {"secure": "v1:planted"}}}
     run = run_stack("dev", extra=extra)

@@ -18,6 +18,7 @@ RELEASE = {
         "hangfirePostgreSql": "1.21.1",
     },
 }
+IMAGE = {"repository": "acrmeajudaai.azurecr.io/meajudaai-api", "tag": "1.0.0"}
 KEYCLOAK = {"auth": {"keycloakUrl": "https://auth.example.com"}}
 PROD_AUTH = {"auth": {"keycloakUrl": "https://auth.example.com", "externalProviders": ["google"]}}
 
@@ -25,7 +26,7 @@ PROD_AUTH = {"auth": {"keycloakUrl": "https://auth.example.com", "externalProvid
 def raw(**keys: Any) -> dict[str, str]:
     """Stack config as Pulumi hands it to the program: objects as JSON strings, scalars as strings."""
     keys.setdefault("release", RELEASE)
-    keys.setdefault("kubernetes", {"image": {"repository": "acrmeajudaai.azurecr.io/meajudaai-api", "tag": "1.0.0"}})
+    keys.setdefault("kubernetes", {"image": IMAGE})
     return {k: json.dumps(v) if isinstance(v, dict | list) else str(v) for k, v in keys.items()}
 
 
@@ -249,3 +250,11 @@ def test_release_is_required_and_malformed_structured_config_is_named() -> None:
         load_settings(config, set(), "dev")
     with pytest.raises(SettingsError, match=r"meajudaai-infra:database: is not valid structured config"):
         load_settings({**raw(), "database": "{not json"}, set(), "dev")
+
+
+def test_a_secret_in_a_setting_that_is_not_secret_is_refused() -> None:
+    # e.g. a tag value set with --secret would otherwise be published as a plaintext tag.
+    config = raw(extraTags={"note": "x"})
+    with pytest.raises(SettingsError, match=r"meajudaai-infra:extraTags holds a Pulumi secret"):
+        load_settings(config, {"extraTags"}, "dev")
+    assert load_settings(config, set(), "dev").extra_tags == {"note": "x"}

@@ -1,6 +1,6 @@
 """Settings for the API on Kubernetes and dev's local PostgreSQL: the `kubernetes` part of the stack config.
 
-Proposed to be embedded in `components.settings.Settings` as `kubernetes: KubernetesSettings` (key
+Embedded in `components.settings.Settings` as `kubernetes: KubernetesSettings` (key
 `meajudaai-infra:kubernetes`), with `KUBERNETES_PRESETS[env]` merged into each environment's preset and
 `environment_problems(...)` called from the root model's validator, so a bad value fails once, naming the
 key, like every other setting.
@@ -12,13 +12,12 @@ its contexts (AKS via `az aks get-credentials`, kind, Docker Desktop; see docs/k
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from components.config_model import PROJECT, ConfigModel, SettingsError, deep_merge, format_errors
+from components.config_model import ConfigModel
 
 # One path component of an OCI image name: lowercase alphanumerics with single separators.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -192,7 +191,7 @@ class KubernetesSettings(ConfigModel):
         return self.autoscaling.min_replicas if self.autoscaling.enabled else self.replicas
 
 
-# Proposed per-environment values, merged under "kubernetes" into components.settings.PRESETS.
+# Per-environment values, merged under "kubernetes" into components.settings.PRESETS.
 KUBERNETES_PRESETS: dict[str, dict[str, Any]] = {
     "dev": {
         "replicas": 1,
@@ -250,27 +249,3 @@ def environment_problems(settings: KubernetesSettings, environment: str, hosting
     if environment == "prod" and settings.lowest_replicas < 2:
         problems.append(f"{floor_key} is {settings.lowest_replicas}: prod runs at least 2 API pods")
     return problems
-
-
-class _Embedded(ConfigModel):
-    # The proposed place in the root settings, so error locations read `kubernetes.<key>` as they will there.
-    kubernetes: KubernetesSettings
-
-
-def load_kubernetes_settings(
-    raw: Mapping[str, Any] | None, environment: str, hosting: str
-) -> KubernetesSettings:
-    """The `kubernetes` config object with its environment preset, validated as the root settings will.
-
-    A stand-in until the lead embeds `KubernetesSettings` in `components.settings.Settings`; it raises
-    the same SettingsError, naming the key, that `load_settings` raises.
-    """
-    merged = deep_merge(KUBERNETES_PRESETS[environment], raw or {})
-    try:
-        settings = _Embedded.model_validate({"kubernetes": merged}).kubernetes
-    except ValidationError as error:
-        raise SettingsError(f"invalid stack config:\n{format_errors(error)}") from None
-    problems = environment_problems(settings, environment, hosting)
-    if problems:
-        raise SettingsError("invalid stack config:\n" + "\n".join(f"  {PROJECT}:{p}" for p in problems))
-    return settings

@@ -1,8 +1,9 @@
-"""The compatibility gate pack over the analyzer protocol, on the Kubernetes-hosted prod of the fixture
-program: the risky release with no evidence is blocked on the Deployment as it is on the web app, and the
-runbook's rollback step 1 (api.stopped, replicas 0) must not be blocked.
+"""The compatibility gate pack over the analyzer protocol, on the real program's prod hosted on Kubernetes.
 
-Both stacks run in one offline run (one pack process each, in parallel): about 5 s.
+The committed prod (App Service, the risky release with no evidence) and the same prod on Kubernetes must
+get the same findings from the pack, on the web app and on the Deployment respectively; the runbook's
+rollback step 1 on Kubernetes (api.stopped, replicas 0, which crosses the protocol as 0.0) must not be
+gated. The three program runs come from tests/program.py's cache; the three pack processes start at once.
 """
 
 from __future__ import annotations
@@ -11,42 +12,57 @@ from pathlib import Path
 
 import pytest
 
-from offline.runner import Options, run_all
-from offline.stackconfig import load_project
-from tests.test_kubernetes_program import DEPLOYMENT, FIXTURE
+from offline.analyzer import Violation
+from offline.stackconfig import load_project, load_stack
+from tests.fixtures.baseline.protocol import ROOT, analyze_all
+from tests.program import run_stack
+from tests.test_kubernetes_program import CASES, DEPLOYMENT, WEB_APP, k8s_run
 
-ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "policies" / "compatibility_gate"
 APP_POLICY = "hangfire-npgsql-gate"
 STACK_POLICY = "hangfire-npgsql-gate-planned-resources"
+RUNS = ("app-service", "kubernetes", "kubernetes-stopped")
 
 
 @pytest.fixture(scope="module")
-def findings() -> dict[str, list]:
-    options = Options(
-        project=load_project(FIXTURE),
-        stacks=["prod", "prod-stopped"],
-        preview=False,
-        packs=[PACK],
-        pack_configs=[PACK / "config" / "prod.json"],
-    )
-    results, _ = run_all(options, lambda _message: None)
-    by_stack = {}
-    for result in results:
-        assert result.run is not None and result.run.error is None, result.stack
-        (pack,) = result.packs
-        assert pack.status == "ok", pack.error
-        by_stack[result.stack] = pack.violations
-    return by_stack
+def findings() -> dict[str, list[Violation]]:
+    project = load_project(ROOT)
+    config_file: Path = PACK / "config" / "prod.json"
+    app_service = run_stack("prod")
+    assert app_service.error is None, app_service.error
+    jobs = [(app_service.raw, load_stack(project, "prod"), config_file)]
+    for case in ("prod", "prod-stopped"):
+        stack, extra = CASES[case]
+        jobs.append((k8s_run(case).raw, load_stack(project, stack, extra), config_file))
+    results = analyze_all(jobs, pack=PACK)
+    for name, result in zip(RUNS, results, strict=True):
+        assert result.status == "ok", f"{name}: {result.error}\n{result.stderr}"
+    return {name: result.violations for name, result in zip(RUNS, results, strict=True)}
+
+
+def gate(violations: list[Violation]) -> list[Violation]:
+    return [v for v in violations if v.policy in (APP_POLICY, STACK_POLICY)]
 
 
 def test_kubernetes_prod_is_blocked_on_the_deployment(findings) -> None:
-    app = [v for v in findings["prod"] if v.policy == APP_POLICY]
+    app = [v for v in findings["kubernetes"] if v.policy == APP_POLICY]
     assert len(app) == 1
     assert app[0].level == "mandatory"
     assert app[0].resource_type == DEPLOYMENT
-    assert "release c2f3a2362 in prod: blocked (risky)" in app[0].message
+    assert "release cc4de0a8 in prod: blocked (risky)" in app[0].message
+
+
+def test_kubernetes_prod_is_gated_exactly_as_app_service_prod(findings) -> None:
+    def verdicts(violations: list[Violation], app_type: str) -> list[tuple[str, str, str, str]]:
+        found = []
+        for v in gate(violations):
+            assert v.resource_type in (app_type, ""), v.resource_type
+            found.append((v.policy, v.level, v.resource_type and "app", v.message))
+        return sorted(found)
+
+    on_kubernetes = verdicts(findings["kubernetes"], DEPLOYMENT)
+    assert on_kubernetes and on_kubernetes == verdicts(findings["app-service"], WEB_APP)
 
 
 def test_stopped_kubernetes_prod_is_not_gated(findings) -> None:
-    assert [v for v in findings["prod-stopped"] if v.policy in (APP_POLICY, STACK_POLICY)] == []
+    assert gate(findings["kubernetes-stopped"]) == []

@@ -13,7 +13,7 @@ from gate.unknown import UNKNOWN
 from offline.values import UNKNOWN as WIRE_UNKNOWN
 from offline.values import is_secret
 from policies.kubernetes_rules import RULES, WORKLOAD_TYPES, workload_violations
-from tests.test_kubernetes_program import DEPLOYMENT, STATEFULSET, run_fixture
+from tests.test_kubernetes_program import DEPLOYMENT, STATEFULSET, k8s_run
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -32,8 +32,9 @@ def as_pack_sees(value: Any) -> Any:
     return value
 
 
-def api_deployment(preview: bool = False) -> dict[str, Any]:
-    return as_pack_sees(run_fixture("prod", preview=preview).one(DEPLOYMENT).props)
+def api_deployment() -> dict[str, Any]:
+    """prod's API Deployment on Kubernetes, as the pack sees it."""
+    return as_pack_sees(k8s_run("prod").one(DEPLOYMENT).props)
 
 
 def container(props: dict[str, Any], index: int = 0) -> dict[str, Any]:
@@ -133,11 +134,11 @@ BAD: list[tuple[str, Mutation, str]] = [
 
 @pytest.mark.parametrize("preview", [False, True])
 def test_the_programs_workloads_pass_every_rule(preview) -> None:
-    dev = run_fixture("dev", preview=preview)
+    dev = k8s_run("dev", preview=preview)
     workloads = [
         *dev.of_type(DEPLOYMENT),
         *dev.of_type(STATEFULSET),
-        *run_fixture("prod").of_type(DEPLOYMENT),
+        *k8s_run("prod").of_type(DEPLOYMENT),
     ]
     assert {w.type for w in workloads} == set(WORKLOAD_TYPES)
     for workload in workloads:

@@ -1,4 +1,5 @@
-"""The `kubernetes` settings: presets per environment, and every bad value rejected naming its key."""
+"""The `kubernetes` settings through the real loader (`components.settings.load_settings`): presets per
+environment, the hosting default, and every bad value rejected naming its key."""
 
 from __future__ import annotations
 
@@ -8,21 +9,24 @@ from typing import Any
 import pytest
 
 from components.kubernetes_app import Scaling, scaling
-from components.kubernetes_settings import (
-    KUBERNETES_PRESETS,
-    image_reference,
-    load_kubernetes_settings,
-    quantity,
-)
+from components.kubernetes_settings import KUBERNETES_PRESETS, KubernetesSettings, image_reference, quantity
 from components.settings import SettingsError
+from tests.test_settings import KEYCLOAK, PROD_AUTH
+from tests.test_settings import load as load_stack_settings
 
 IMAGE = {"repository": "acrmeajudaai.azurecr.io/meajudaai-api", "tag": "1.4.2"}
 DIGEST = "sha256:" + "0123456789abcdef" * 4
+# What each environment needs of `api` besides the hosting (staging and prod authenticate with Keycloak).
+AUTH: dict[str, dict[str, Any]] = {"dev": {}, "staging": KEYCLOAK, "prod": PROD_AUTH}
 
 
-def load(environment: str = "dev", hosting: str = "kubernetes", **keys: Any):
+def load(environment: str = "dev", hosting: str = "kubernetes", **keys: Any) -> KubernetesSettings:
+    """The settings of a stack of `environment` whose `meajudaai-infra:kubernetes` is `keys` (with an image
+    unless given) and whose `api.hosting` is `hosting`."""
     keys.setdefault("image", IMAGE)
-    return load_kubernetes_settings(keys, environment, hosting)
+    return load_stack_settings(
+        environment, api={**AUTH[environment], "hosting": hosting}, kubernetes=keys
+    ).kubernetes
 
 
 def error_of(environment: str = "dev", hosting: str = "kubernetes", **keys: Any) -> str:
@@ -40,10 +44,30 @@ def test_presets_are_valid(environment) -> None:
     assert settings.lowest_replicas == {"dev": 1, "staging": 2, "prod": 3}[environment]
 
 
+def test_dev_defaults_to_kubernetes_and_so_needs_an_image() -> None:
+    assert load_stack_settings("dev", kubernetes={"image": IMAGE}).api.hosting == "kubernetes"
+    with pytest.raises(SettingsError, match=r"kubernetes\.image \(repository and tag\) is required"):
+        load_stack_settings("dev", kubernetes={})
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_staging_and_prod_default_to_app_service_and_need_no_image(environment) -> None:
+    settings = load_stack_settings(environment, api=AUTH[environment], kubernetes={})
+    assert (settings.api.hosting, settings.kubernetes.image) == ("appService", None)
+
+
+def test_the_stack_file_overrides_the_preset_key_by_key() -> None:
+    settings = load("prod", autoscaling={"minReplicas": 4}, resources={"limits": {"memory": "2Gi"}})
+    autoscaling, resources = settings.autoscaling, settings.resources
+    assert (autoscaling.enabled, autoscaling.min_replicas, autoscaling.max_replicas) == (True, 4, 10)
+    assert (resources.limits.cpu, resources.limits.memory, resources.requests.cpu) == ("2", "2Gi", "500m")
+
+
 def test_image_reference_uses_a_tag_or_a_digest() -> None:
-    assert load().image.reference == "acrmeajudaai.azurecr.io/meajudaai-api:1.4.2"
+    tagged, pinned = load().image, load(image={**IMAGE, "tag": DIGEST}).image
+    assert tagged is not None and tagged.reference == "acrmeajudaai.azurecr.io/meajudaai-api:1.4.2"
+    assert pinned is not None and pinned.reference == f"acrmeajudaai.azurecr.io/meajudaai-api@{DIGEST}"
     assert image_reference("registry:5000/api", DIGEST) == f"registry:5000/api@{DIGEST}"
-    assert load(image={**IMAGE, "tag": DIGEST}).image.reference.endswith(f"@{DIGEST}")
 
 
 @pytest.mark.parametrize(
@@ -109,9 +133,9 @@ def test_environment_rules_name_the_key(environment, hosting, keys, words) -> No
 
 def test_environment_rules_allow_what_dev_needs() -> None:
     # dev: one pod, no budget, no TLS, its own database; and no image needed while it runs on App Service.
-    settings = load("dev", ingress={"host": "api.meajudaai.localhost"})
-    assert settings.ingress.tls_secret_name is None
-    assert load_kubernetes_settings(None, "dev", "appService").image is None
+    ingress = load("dev", ingress={"host": "api.meajudaai.localhost"}).ingress
+    assert ingress is not None and ingress.tls_secret_name is None
+    assert load("dev", "appService", image=None).image is None
 
 
 @pytest.mark.parametrize(

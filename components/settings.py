@@ -448,7 +448,8 @@ class Settings(ConfigModel):
             )
         problems = environment_problems(self.kubernetes, self.environment, self.api.hosting)
         if problems:
-            raise ValueError("; ".join(problems))
+            # One line per problem, each naming its key like every other settings error.
+            raise ValueError(f"\n  {PROJECT}:".join(problems))
         if self.environment != "dev" and not self.api.always_on and self.api.hosting == "appService":
             raise ValueError(
                 "api.alwaysOn must be true outside dev (Hangfire workers stop when the app idles)"

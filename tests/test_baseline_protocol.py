@@ -15,7 +15,16 @@ import pytest
 
 from offline.analyzer import PackResult
 from policies.baseline.rules import all_rules
-from tests.fixtures.baseline.cases import CASES, CONFIGURATION, SECURE_PARAMETERS, SERVER, STATEFUL, Case
+from tests.fixtures.baseline.cases import (
+    CASES,
+    CONFIGURATION,
+    DEPLOYMENT,
+    SECURE_PARAMETERS,
+    SERVER,
+    STATEFUL,
+    STATEFULSET,
+    Case,
+)
 from tests.fixtures.baseline.protocol import PACK, Planned, analyze_all, captured_run, stack_config, urn
 
 STACKS = ("dev", "prod")
@@ -91,14 +100,25 @@ def test_levels_follow_the_environment_config_file(results: dict[str, PackResult
             assert violation.level == levels[violation.policy], (stack, violation.policy)
     dev_http = by_resource(results["dev"])[urn("dev", "azure-native:web:WebApp", "http-1-1-dev")]
     assert [v.level for v in dev_http] == ["advisory"]
+    # A local dev cluster is still a cluster: the Kubernetes rules block there too.
+    dev_root = by_resource(results["dev"])[urn("dev", STATEFULSET, "postgres-as-root-dev")]
+    assert {(v.policy, v.level) for v in dev_root} == {("kubernetes-run-as-non-root", "mandatory")}
+
+
+UNKNOWN_CASES = (
+    ("prod", "azure-native:web:WebApp", "https-unknown"),
+    ("prod", "azure-native:web:WebApp", "secret-unknown"),
+    ("prod", DEPLOYMENT, "image-unknown"),
+    ("prod", DEPLOYMENT, "non-root-unknown"),
+    ("dev", DEPLOYMENT, "image-unknown-dev"),
+)
 
 
 def test_unknown_values_are_mandatory_violations_not_preview_skips(results: dict[str, PackResult]) -> None:
-    prod = by_resource(results["prod"])
-    for name in ("https-unknown", "secret-unknown"):
-        (violation,) = prod[urn("prod", "azure-native:web:WebApp", name)]
-        assert violation.level == "mandatory"
-        assert "unknown during preview" in violation.message
+    for stack, resource_type, name in UNKNOWN_CASES:
+        (violation,) = by_resource(results[stack])[urn(stack, resource_type, name)]
+        assert violation.level == "mandatory", (stack, name)
+        assert "unknown during preview" in violation.message, (stack, name)
     assert not [v for r in results.values() for v in r.violations if v.skipped_unknown]
 
 

@@ -27,7 +27,8 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
-from gate.unknown import is_unknown
+from gate.unknown import UNKNOWN, is_unknown
+from policies import kubernetes_rules
 from policies.baseline import pack
 from policies.baseline.model import (
     MISSING,
@@ -56,14 +57,19 @@ from policies.baseline.taggable import takes_tags
 from tests.fixtures.baseline.cases import (
     CASES,
     CONFIGURATION,
+    CONTAINER,
+    DEPLOYMENT,
     FIREWALL,
     NAMESPACE,
+    POD,
     SECURE_PARAMETERS,
     SERVER,
     STATEFUL,
+    STATEFULSET,
     VAULT,
     WEB_APP,
     Case,
+    apply,
     good,
 )
 
@@ -135,13 +141,7 @@ def run_resource_policy(name: str, resource_type: str, props: dict[str, Any]) ->
 
 
 def with_value(resource_type: str, path: str, value: Any) -> dict[str, Any]:
-    props = good(resource_type, "prod")
-    *parents, last = path.split(".")
-    target = props
-    for part in parents:
-        target = target[part]
-    target[last] = value
-    return props
+    return apply(good(resource_type, "prod"), {path: value})
 
 
 UNKNOWNS = [
@@ -165,7 +165,17 @@ UNKNOWNS = [
     ("keyvault-purge-protection", VAULT, "properties", UNKNOWN_OBJECT_VALUE),
     ("keyvault-rbac-authorization", VAULT, "properties.enableRbacAuthorization", UNKNOWN_BOOLEAN_VALUE),
     ("required-tags", VAULT, "tags", UNKNOWN_OBJECT_VALUE),
-]
+    ("kubernetes-probes-set", DEPLOYMENT, f"{CONTAINER}.livenessProbe", UNKNOWN_OBJECT_VALUE),
+    ("kubernetes-resources-set", STATEFULSET, f"{CONTAINER}.resources.limits.cpu", UNKNOWN_STRING_VALUE),
+    ("kubernetes-no-privileged-containers", DEPLOYMENT, f"{CONTAINER}.securityContext.privileged",
+     UNKNOWN_BOOLEAN_VALUE),
+    ("kubernetes-image-pinned", STATEFULSET, f"{CONTAINER}.image", UNKNOWN_STRING_VALUE),
+    ("kubernetes-run-as-non-root", DEPLOYMENT, f"{POD}.securityContext.runAsUser", UNKNOWN_NUMBER_VALUE),
+    ("kubernetes-read-only-root-filesystem", DEPLOYMENT, f"{CONTAINER}.securityContext",
+     UNKNOWN_OBJECT_VALUE),
+    ("kubernetes-no-privilege-escalation", STATEFULSET,
+     f"{CONTAINER}.securityContext.allowPrivilegeEscalation", UNKNOWN_BOOLEAN_VALUE),
+]  # fmt: skip
 
 
 def test_every_resource_rule_has_an_unknown_case() -> None:
@@ -183,7 +193,8 @@ def test_a_value_unknown_during_preview_is_a_violation_naming_it(
     assert messages
     for message in messages:
         assert "unknown during preview" in message
-        assert path.split(".", maxsplit=1)[0] in message
+        # The property itself is named (a container's path reads `containers[0] (api).image`).
+        assert path.rsplit(".", maxsplit=1)[-1] in message
 
 
 def stack_policy_messages(name: str, resources: list[PolicyResource]) -> list[tuple[str, str | None]]:
@@ -446,3 +457,43 @@ def test_kubernetes_rules_written_for_the_gate_marker_plug_in() -> None:
     assert rule.check({"spec": {"replicas": 2}}, context) == []
     assert rule.check({"spec": {"replicas": Unknown("spec.replicas")}}, context) == ["spec.replicas unknown"]
     assert kubernetes.NAMESPACE in RULES["stateful-resources-protected"].defaults()["statefulTypes"]
+
+
+WORKLOAD_CASES = [case for case in CASES if case.type in kubernetes_rules.WORKLOAD_TYPES]
+
+
+def test_the_kubernetes_registry_wraps_each_workload_rule_once() -> None:
+    registered = {rule.name: rule for rule in kubernetes.RULES}
+    assert list(registered) == list(kubernetes_rules.RULES)
+    for rule in registered.values():
+        assert isinstance(rule, ResourceRule)
+        assert [t for t in (DEPLOYMENT, STATEFULSET) if rule.applies_to(t)] == [DEPLOYMENT, STATEFULSET]
+        for other in (
+            "kubernetes:core/v1:Pod",
+            "kubernetes:apps/v1:DaemonSet",
+            "kubernetes:core/v1:Namespace",
+        ):
+            assert not rule.applies_to(other), (rule.name, other)
+        assert rule.description and rule.remediation and rule.severity, rule.name
+
+
+@pytest.mark.parametrize("case", WORKLOAD_CASES, ids=lambda c: f"{c.stack}-{c.name}")
+def test_the_pack_reports_what_the_workload_rules_report(case: Case) -> None:
+    """The wrapper hands the rules the gate's marker for each unknown, and their messages unchanged."""
+    props = pack.plain(unknown_checking_proxy(case.props()))
+    context = Context(Environment(case.stack), {}, case.type)
+    through_pack = {
+        rule.name: rule.check(props, context) for rule in kubernetes.RULES if isinstance(rule, ResourceRule)
+    }
+    direct = kubernetes_rules.workload_violations(case.type, kubernetes.with_gate_unknowns(props))
+    assert {name: found for name, found in through_pack.items() if found} == direct
+    assert set(direct) == case.expect
+
+
+def test_gate_unknowns_replace_unknowns_at_any_depth() -> None:
+    props = {"a": [Unknown("a.0"), {"b": Unknown("a.1.b")}], "c": Unknown("c"), "d": [1, "x"]}
+    assert kubernetes.with_gate_unknowns(props) == {
+        "a": [UNKNOWN, {"b": UNKNOWN}],
+        "c": UNKNOWN,
+        "d": [1, "x"],
+    }

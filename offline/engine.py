@@ -313,6 +313,20 @@ class _CaptureLogs(logging.Handler):
         self.sink.append(Diagnostic(record.levelname.lower(), record.getMessage()))
 
 
+def _forget_modules_imported_since(before: set[str], program_dir: Path) -> None:
+    """Forget the project modules this run imported, so the next stack imports them afresh.
+
+    Modules the caller had imported before the run (a test suite's own, a tool's such as `parity`) are
+    left alone: dropping them would split their classes and caches in two (isinstance failing on a
+    class imported twice).
+    """
+    inside = str(program_dir) + os.sep
+    for name in set(sys.modules) - before:
+        filename = getattr(sys.modules.get(name), "__file__", None)
+        if isinstance(filename, str) and filename.startswith(inside) and "site-packages" not in filename:
+            del sys.modules[name]
+
+
 def purge_program_modules(program_dir: Path) -> None:
     """Forget the program's own modules so the next stack imports them afresh.
 
@@ -352,7 +366,7 @@ def _run_in_this_context(config: StackConfig, preview: bool) -> ProgramRun:
     asyncio.set_event_loop(loop)
     old_cwd = Path.cwd()
     extra_path = [] if program.is_dir() else [str(program_dir)]
-    purge_program_modules(project.directory)
+    modules_before = set(sys.modules)
     started = time.perf_counter()
     try:
         runtime_settings.reset_options(
@@ -392,7 +406,7 @@ def _run_in_this_context(config: StackConfig, preview: bool) -> ProgramRun:
         for p in extra_path:
             with contextlib.suppress(ValueError):
                 sys.path.remove(p)
-        purge_program_modules(project.directory)
+        _forget_modules_imported_since(modules_before, project.directory)
         logger.removeHandler(handler)
     run.duration = time.perf_counter() - started
     run.resources = list(monitor.captured)

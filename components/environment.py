@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,6 @@ class StackContext:
     tenant_id: pulumi.Output[str]
 
 
-def _suffixed_name(configured: str | None, rg_id: pulumi.Output[str], make: Any) -> pulumi.Input[str]:
-    return configured if configured else rg_id.apply(make)
-
-
 def build_environment(
     settings: Settings, secrets: StackSecrets, release: ReleaseFacts, context: StackContext
 ) -> dict[str, Any]:
@@ -64,16 +61,18 @@ def build_environment(
         tags=tags,
         opts=adopt(adoption, None, ignore=["tags"]),
     )
-    rg_id = context.subscription_id.apply(lambda sub: naming.resource_group_id(sub, rg_name))
-    # Adoption needs plain names for its ARM ids: computed from the configured subscription, not an invoke.
-    server_name: pulumi.Input[str] = (
-        settings.database.server_name
-        or naming.postgres_server_name(env, naming.resource_group_id(adoption.subscription_id, rg_name))
-        if adoption
-        else _suffixed_name(
-            settings.database.server_name, rg_id, lambda rid: naming.postgres_server_name(env, rid)
-        )
-    )
+
+    def hashed_name(configured: str | None, make: Callable[[str, str], str]) -> pulumi.Input[str]:
+        """A configured name, else Bicep's `<prefix>-<uniqueString(resourceGroup().id)>` for this group.
+
+        Adoption needs plain names for its ARM ids, so it hashes the configured subscription; otherwise the
+        subscription comes from the Azure login (an invoke, hence an Output).
+        """
+        if configured:
+            return configured
+        if adoption:
+            return make(env, naming.resource_group_id(adoption.subscription_id, rg_name))
+        return context.subscription_id.apply(lambda sub: make(env, naming.resource_group_id(sub, rg_name)))
 
     network = (
         PrivateNetwork(
@@ -100,7 +99,7 @@ def build_environment(
     database = PostgresDatabase(
         "postgres",
         settings=settings.database,
-        server_name=server_name,
+        server_name=hashed_name(settings.database.server_name, naming.postgres_server_name),
         resource_group_name=group.name,
         location=settings.location,
         tags=tags,
@@ -133,9 +132,7 @@ def build_environment(
     store = SecretStore(
         "keyvault",
         settings=settings.key_vault,
-        vault_name=_suffixed_name(
-            settings.key_vault.name, rg_id, lambda rid: naming.key_vault_name(env, rid)
-        ),
+        vault_name=hashed_name(settings.key_vault.name, naming.key_vault_name),
         resource_group_name=group.name,
         location=settings.location,
         tenant_id=context.tenant_id,

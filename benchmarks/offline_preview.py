@@ -6,14 +6,21 @@ Everything is measured in this one run, side by side, each case in a fresh inter
 times in round-robin order (so background load hits every case alike); the table shows the median
 and the minimum. Cases:
   * floor            - a fresh interpreter importing exactly the SDK modules (pulumi, providers,
-                       policy SDK, grpc, rich, ...) that an offline preview of all stacks imports;
+                       policy SDK, grpc, rich, ...) that an offline preview of all stacks imports,
+                       then leaving with os._exit as `python -m offline` does (no module teardown);
   * pack start floor - a fresh interpreter importing what one policy pack process imports before
                        it can answer (`pulumi.policy` + `pulumi_policy`); the preview starts one
                        per stack and pack, as the CLI does;
   * <stack>          - `python -m offline --stack <stack>` with every pack under policies/;
-  * all              - `python -m offline` (all stacks, all packs, one process);
+  * all stacks       - `python -m offline` (all stacks, all packs; the default: SDK imported once,
+                       one forked process per stack, one per CPU at a time);
+  * all, --jobs 1    - the same, the stacks one after another in one process;
   * <stack> +N topics - one stack (prod by default) with N extra Service Bus topics injected through
                        its `messaging.topics` config (`--config`), nothing special in the program.
+
+Wall time depends on how many CPUs are free; CPU time (user+sys of the process and of every
+process it waited for: forked stacks, pack processes) does much less. The 1-minute load average
+is sampled before every run and reported.
 """
 
 from __future__ import annotations
@@ -60,7 +67,8 @@ def sdk_modules() -> list[str]:
         "import sys, json, io\n"
         "from rich.console import Console\n"
         "from offline.__main__ import main\n"
-        "main(['-q'], out=Console(file=io.StringIO()), err=Console(file=io.StringIO()))\n"
+        # --jobs 1: every module the programs import lands in this process, not in forked children.
+        "main(['-q', '--jobs', '1'], out=Console(file=io.StringIO()), err=Console(file=io.StringIO()))\n"
         f"prefixes = {SDK_PREFIXES!r}\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0].startswith(prefixes))))\n"
     )
@@ -96,16 +104,19 @@ def main() -> None:
     py = sys.executable
     modules = sdk_modules()
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write("".join(f"import {m}\n" for m in modules))
+        f.write("".join(f"import {m}\n" for m in modules) + "import os\nos._exit(0)\n")
         floor_script = f.name
     cases: dict[str, list[str]] = {
         "floor (import SDK modules)": [py, floor_script],
-        "pack start floor (1 pack)": [py, "-c", "import pulumi.policy, pulumi_policy"],
+        # A pack process never tears its modules down either: the preview terminates it.
+        "pack start floor (1 pack)": [py, "-c", "import pulumi.policy, pulumi_policy, os; os._exit(0)"],
     }
     offline = [py, "-m", "offline", "-q", "--json", os.devnull]
     for stack in stacks:
         cases[f"stack {stack}"] = [*offline, "--stack", stack]
-    cases["all stacks"] = [*offline, *[a for s in stacks for a in ("--stack", s)]]
+    all_stacks = [a for s in stacks for a in ("--stack", s)]
+    cases["all stacks"] = [*offline, *all_stacks]
+    cases["all stacks, --jobs 1"] = [*offline, "--jobs", "1", *all_stacks]
     for n in (int(x) for x in args.topics.split(",") if x):
         cases[f"{args.growth_stack} +{n} topics"] = [
             *offline,
@@ -116,8 +127,10 @@ def main() -> None:
         ]
     wall: dict[str, list[float]] = {name: [] for name in cases}
     cpu: dict[str, list[float]] = {name: [] for name in cases}
+    loads: list[float] = []
     for round_ in range(args.repeat):
         for name, cmd in cases.items():
+            loads.append(os.getloadavg()[0])
             w, c = timed(cmd)
             wall[name].append(w)
             cpu[name].append(c)
@@ -126,10 +139,10 @@ def main() -> None:
 
     floor_name = "floor (import SDK modules)"
     floor_wall, floor_cpu = statistics.median(wall[floor_name]), statistics.median(cpu[floor_name])
-    load = os.getloadavg()[0]
     print(
-        f"\nOffline preview, {args.repeat} run(s) per case, {os.cpu_count()} CPUs, load average {load:.1f}, "
-        f"{len(modules)} SDK modules in the floor"
+        f"\nOffline preview, {args.repeat} run(s) per case, {os.cpu_count()} CPUs, "
+        f"{len(modules)} SDK modules in the floor; 1-min load average before the runs: min {min(loads):.1f}, "
+        f"median {statistics.median(loads):.1f}, max {max(loads):.1f}"
     )
     print(f"{'case':<28} {'wall med':>9} {'wall min':>9} {'x floor':>8} {'CPU med':>8} {'x floor':>8}")
     for name in cases:

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import selectors
+import socket
 import subprocess
 import sys
 import tempfile
@@ -131,16 +132,31 @@ class _Engine(engine_pb2_grpc.EngineServicer):
 class EngineServer:
     """The minimal Engine service whose address packs get on their command line."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.servicer = _Engine()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         engine_pb2_grpc.add_EngineServicer_to_server(self.servicer, self.server)
-        port = self.server.add_insecure_port("127.0.0.1:0")
-        self.address = f"127.0.0.1:{port}"
+        bound = self.server.add_insecure_port(f"127.0.0.1:{port}")
+        if port and bound != port:
+            raise OSError(f"the engine service could not listen on its reserved port {port}")
+        self.address = f"127.0.0.1:{bound}"
         self.server.start()
 
     def stop(self) -> None:
         self.server.stop(0)
+
+
+def reserve_port() -> socket.socket:
+    """A loopback port for the Engine service, held until the service binds it.
+
+    The forked path starts the packs (which get the engine address on their command line) before
+    any gRPC object may exist in this process; the service binds the port once the forks are done.
+    gRPC binds with SO_REUSEPORT, so the reservation sets it too; close it after the service binds.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def pack_env(config: StackConfig, dry_run: bool) -> dict[str, str]:

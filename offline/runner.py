@@ -1,13 +1,23 @@
 """Orchestration: load config, start packs, run programs, analyze, collect.
 
 All pack processes start first (they need only the stack config, and their start-up is the
-slowest part), so they warm up while the programs run one after another in this process. Each
-finished program run is handed to a thread per pack, which talks gRPC while the next program runs.
+slowest part), so they warm up while the programs run. Each finished program run is handed to a
+thread per pack, which talks gRPC while the other programs run.
+
+Programs run one of two ways, with the same results:
+  * forked (the default with more than one stack and CPU): this process imports the SDK modules
+    the program imports once, then forks one child per stack (offline/parallel.py), at most
+    `jobs` running at once; each child runs its stack and sends the ProgramRun back;
+  * sequential (`jobs=1`, one stack, or no `os.fork`): one stack after another in this process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +31,10 @@ from .analyzer import (
     analyze,
     discover_packs,
     load_pack,
+    reserve_port,
 )
-from .engine import run_program
+from .engine import ProgramRun, run_program
+from .parallel import GC_GEN0_THRESHOLD, ForkedPrograms, can_fork, freeze_gc, preload_program_imports
 from .report import StackResult
 from .stackconfig import ConfigError, ProjectInfo, StackConfig, available_stacks, load_stack
 from .values import scrub
@@ -42,6 +54,16 @@ class Options:
     packs: list[Path]
     pack_configs: list[Path] = field(default_factory=list)
     extra_config: dict[str, object] = field(default_factory=dict)
+    # Programs running at once, each in a forked process; 1 runs them one after another here.
+    jobs: int = 0  # 0: one per CPU, at most one per stack
+
+
+def effective_jobs(requested: int, stacks: int) -> int:
+    """How many stack programs run at once; 1 means the sequential path in this process."""
+    if stacks <= 1 or not can_fork():
+        return 1
+    wanted = requested if requested > 0 else (os.cpu_count() or 1)
+    return max(1, min(wanted, stacks))
 
 
 def resolve_stacks(project: ProjectInfo, requested: list[str]) -> list[str]:
@@ -101,20 +123,48 @@ def run_all(opts: Options, report_progress: Progress) -> tuple[list[StackResult]
         except PackError as exc:
             specs.append(exc)
 
-    engine = EngineServer() if opts.packs else None
+    jobs = effective_jobs(opts.jobs, len(configs))
+    engine: EngineServer | None = None
+    reserved: socket.socket | None = None
+    engine_address = ""
+    forked: ForkedPrograms | None = None
     processes: dict[tuple[str, int], PackProcess] = {}
     futures: list[tuple[str, Future[PackResult]]] = []
+    gc_threshold = gc.get_threshold()
     try:
+        gc.set_threshold(GC_GEN0_THRESHOLD, *gc_threshold[1:])
+        if opts.packs and jobs > 1:
+            # No gRPC object before the forks: the packs get a reserved address, served later.
+            reserved = reserve_port()
+            engine_address = f"127.0.0.1:{reserved.getsockname()[1]}"
+        elif opts.packs:
+            engine = EngineServer()
+            engine_address = engine.address
         for stack, cfg in configs.items():
             for i, spec in enumerate(specs):
-                if isinstance(spec, PackSpec) and engine is not None:
-                    processes[(stack, i)] = PackProcess(spec, cfg, opts.preview, engine.address)
+                if isinstance(spec, PackSpec) and opts.packs:
+                    processes[(stack, i)] = PackProcess(spec, cfg, opts.preview, engine_address)
         if processes:
             progress(f"started {len(processes)} policy pack process(es)")
+        runs: Iterator[tuple[str, ProgramRun]]
+        if jobs > 1:
+            started = time.perf_counter()
+            loaded = preload_program_imports(opts.project)
+            progress(
+                f"imported {loaded} modules the program uses in {time.perf_counter() - started:.1f}s; "
+                f"one process per stack, {jobs} at a time"
+            )
+            forked = ForkedPrograms(configs, opts.preview, jobs, progress)
+            if reserved is not None:
+                engine = EngineServer(reserved.getsockname()[1])
+                reserved.close()
+                reserved = None
+            runs = forked.results()
+        else:
+            runs = _run_here(configs, opts.preview, progress)
         with ThreadPoolExecutor(max_workers=max(len(processes), 1)) as pool:
-            for stack, cfg in configs.items():
-                progress(f"{stack}: running the program ({'preview' if opts.preview else 'update'} mode)")
-                run = run_program(cfg, opts.preview)
+            for stack, run in runs:
+                cfg = configs[stack]
                 results[stack].run = run
                 status = f"failed: {run.error.message}" if run.error else "ok"
                 progress(
@@ -141,11 +191,27 @@ def run_all(opts: Options, report_progress: Progress) -> tuple[list[StackResult]
                     )
                 )
     finally:
+        gc.set_threshold(*gc_threshold)
+        gc.unfreeze()
+        if forked is not None:
+            forked.close()
         for proc in processes.values():
             proc.close()
+        if reserved is not None:
+            reserved.close()
         if engine is not None:
             engine.stop()
     for sr in results.values():
         sr.packs.sort(key=lambda p: p.name or p.path)
     logs = list(engine.servicer.logs) if engine is not None else []
     return [results[s] for s in opts.stacks], logs
+
+
+def _run_here(
+    configs: dict[str, StackConfig], preview: bool, progress: Progress
+) -> Iterator[tuple[str, ProgramRun]]:
+    for stack, cfg in configs.items():
+        progress(f"{stack}: running the program ({'preview' if preview else 'update'} mode)")
+        # What is imported by now (the SDK, after the first stack) stays out of the collections.
+        freeze_gc()
+        yield stack, run_program(cfg, preview)

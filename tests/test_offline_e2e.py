@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from offline import parallel
 from offline.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,13 +32,15 @@ PLACEHOLDER_MARK = "offline-placeholder-secret"
 CIPHERTEXT_MARKS = ("AAAAfake", "BBBBanother", "CCCCprod", "DDDDprod")
 
 
-def run_offline(args: list[str], tmp: Path) -> tuple[int, str, dict[str, Any]]:
+def run_offline(
+    args: list[str], tmp: Path, progress: io.StringIO | None = None
+) -> tuple[int, str, dict[str, Any]]:
     buf = io.StringIO()
     json_path = tmp / "report.json"
     code = main(
         ["-C", str(PROJECT), "--json", str(json_path), *args],
         out=Console(file=buf, width=200, highlight=False),
-        err=Console(file=io.StringIO(), width=200),
+        err=Console(file=progress if progress is not None else io.StringIO(), width=200),
     )
     return code, buf.getvalue(), json.loads(json_path.read_text())
 
@@ -237,3 +241,70 @@ def test_unknown_stack_is_a_usage_error(tmp_path: Path) -> None:
     assert code == 2
     assert "no stack file for qa" in report["error"]
     assert "no stack file for qa" in text
+
+
+def _comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """The report less what differs between two runs of the same path too.
+
+    Durations; and the order of registrations and of dependency lists, which follows the SDK's
+    executor threads (two sequential runs differ there as well).
+    """
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {k: strip(v) for k, v in value.items() if k != "durationSeconds"}
+            if isinstance(out.get("dependencies"), list):
+                out["dependencies"] = sorted(out["dependencies"])
+            if isinstance(out.get("propertyDependencies"), dict):
+                out["propertyDependencies"] = {k: sorted(v) for k, v in out["propertyDependencies"].items()}
+            return out
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    stripped: dict[str, Any] = strip(report)
+    for entry in stripped["stacks"]:
+        entry["resources"] = sorted(entry.get("resources", []), key=lambda r: r["urn"])
+    return stripped
+
+
+def test_forked_stacks_give_the_same_report_as_one_after_another(tmp_path: Path) -> None:
+    args = ["--stack", "dev", "--stack", "prod", "--stack", "broken", "--policy-pack", str(PACKS / "strict")]
+    runs = {}
+    for jobs in ("1", "3"):
+        progress = io.StringIO()
+        runs[jobs] = (*run_offline([*args, "--jobs", jobs], tmp_path / jobs, progress), progress.getvalue())
+    (seq_code, seq_text, seq_report, seq_progress) = runs["1"]
+    (fork_code, fork_text, fork_report, fork_progress) = runs["3"]
+    # Each path ran as asked: the forked one ran each stack in a child process.
+    assert "in process" not in seq_progress
+    for name in ("dev", "prod", "broken"):
+        assert f"{name}: running the program (preview mode) in process" in fork_progress
+    assert fork_code == seq_code == 1
+    assert fork_text == seq_text
+    assert _comparable(fork_report) == _comparable(seq_report)
+    # Not vacuous: both reports carry the mandatory finding, the program error, and the stack order.
+    assert [s["stack"] for s in fork_report["stacks"]] == ["dev", "prod", "broken"]
+    assert stack(fork_report, "dev")["problems"] == ["1 mandatory policy violation(s)"]
+    assert stack(fork_report, "broken")["program"]["error"]["kind"] == "RunError"
+
+
+def test_a_stack_whose_process_dies_fails_the_run_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_run = parallel.run_program
+
+    def dying(config: Any, preview: bool) -> Any:
+        if config.stack == "prod":
+            os._exit(3)  # in the forked child: as if the interpreter crashed mid-program
+        return real_run(config, preview)
+
+    monkeypatch.setattr(parallel, "run_program", dying)
+    code, text, report = run_offline(["--stack", "dev", "--stack", "prod", "--jobs", "2"], tmp_path)
+    assert code == 1
+    assert stack(report, "dev")["ok"] is True
+    assert stack(report, "dev")["summary"]["create"] == 11
+    error = stack(report, "prod")["program"]["error"]
+    assert error["kind"] == "WorkerDied"
+    assert error["message"] == "the process running stack prod exited with code 3 before sending its result"
+    assert "program failed (WorkerDied)" in text

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+import types
 from pathlib import Path
 
 import pytest
 
+from offline import runner
 from offline.engine import ProgramRun, run_program
+from offline.parallel import external_imports, preload_program_imports
 from offline.policyconfig import PolicyConfig, PolicyConfigError, PolicyMeta, parse_config, reconcile
 from offline.stackconfig import ConfigError, load_project, load_stack
 from offline.values import (
@@ -218,3 +223,33 @@ def test_engine_adds_the_default_providers_the_cli_would_register() -> None:
     assert to_python(azure.inputs)["location"] == "brazilsouth"
     rg = next(r for r in run.resources if r.name == "rg")
     assert rg.provider_urn == azure.urn
+
+
+# ---- running stacks in forked processes -----------------------------------------------------
+
+
+def test_jobs_fork_only_when_there_is_more_than_one_stack_to_share_the_cpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert runner.effective_jobs(0, 3) == 2  # default: one per CPU
+    assert runner.effective_jobs(0, 1) == 1  # a single stack runs here, no fork
+    assert runner.effective_jobs(5, 3) == 3  # never more processes than stacks
+    assert runner.effective_jobs(1, 3) == 1  # --jobs 1: the sequential path
+    monkeypatch.setattr(runner, "can_fork", lambda: False)  # no os.fork (Windows)
+    assert runner.effective_jobs(4, 3) == 1
+
+
+def test_preload_reads_the_programs_imports_without_importing_the_program() -> None:
+    project = load_project(PROJECT)
+    found = external_imports(project)
+    # fixture_helpers is the program's own module: followed (its `web` import is found), not listed.
+    assert ("pulumi_azure_native", ("web",)) in found.attributes
+    assert ("pulumi_azure_native", ("servicebus", "Topic")) in found.attributes
+    assert {"pulumi", "pulumi_random", "pulumi_azure_native"} <= found.modules
+    assert not any(m.startswith("fixture_helpers") for m in found.modules)
+    preload_program_imports(project)
+    assert "fixture_helpers" not in sys.modules
+    web = sys.modules["pulumi_azure_native.web"]
+    assert type(web) is types.ModuleType  # a lazily imported module, now really loaded
+    assert hasattr(web, "WebApp")

@@ -35,7 +35,9 @@ typecheck: setup
 	$(VENV)/bin/mypy . .github/scripts
 
 unit: setup
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	# One file per worker at a time: a module's shared runs (stacks, pack processes) happen once.
+	# (--dist loadgroup would be finer, but pytest-xdist 3.8 ignores xdist_group marks under pytest 9.)
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 test: lint typecheck unit
 

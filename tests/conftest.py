@@ -181,29 +181,3 @@ def postgres_dsn() -> Iterator[str]:
         if process is not None:
             _stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-# Modules that run the real program for the committed stacks (tests/program.py caches each run per process):
-# under `pytest -n 2 --dist loadgroup` they share one worker, so each stack runs once for all of them while
-# the other worker takes everything else.
-PROGRAM_MODULES = frozenset(
-    {
-        "test_baseline_stacks.py",
-        "test_gate_e2e.py",
-        "test_kubernetes_gate.py",
-        "test_kubernetes_program.py",
-        "test_kubernetes_rules.py",
-        "test_monitoring_alerts.py",
-        "test_parity_compare.py",
-        "test_program_adoption.py",
-        "test_program_stacks.py",
-        "test_secret_leaks.py",
-    }
-)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.path.name in PROGRAM_MODULES:
-            item.add_marker(pytest.mark.xdist_group("program"))

@@ -34,8 +34,6 @@ from components.settings import PROJECT, SECRET_KEYS, Settings, SettingsError, l
 from offline.stackconfig import load_project, load_stack
 from tests.program import ROOT, STACKS, run_stack
 
-# One worker runs the whole module, so the count printed at the end is the run's total.
-pytestmark = pytest.mark.xdist_group("config-fuzz")
 TRIED: Counter[str] = Counter()
 FUZZ = settings(
     max_examples=70, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]

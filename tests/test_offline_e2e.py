@@ -25,8 +25,6 @@ FIXTURES = ROOT / "tests" / "fixtures" / "offline"
 PROJECT = FIXTURES / "project"
 PACKS = FIXTURES / "packs"
 CONFIGS = FIXTURES / "config"
-# One worker runs them all under `pytest -n ... --dist loadgroup`, so each shared run happens once.
-pytestmark = pytest.mark.xdist_group("offline_e2e")
 # The secure values in the fixture stack files, and what the tool puts in their place.
 PLACEHOLDER_MARK = "offline-placeholder-secret"
 CIPHERTEXT_MARKS = ("AAAAfake", "BBBBanother", "CCCCprod", "DDDDprod")

@@ -192,13 +192,17 @@ def load_project(directory: Path) -> ProjectInfo:
     )
 
 
+# The order a change is promoted in; other stacks follow alphabetically.
+PROMOTION_ORDER = ("dev", "staging", "prod")
+
+
 def available_stacks(directory: Path) -> list[str]:
-    stacks = []
-    for p in sorted(directory.glob("Pulumi.*.yaml")):
-        stack = p.name[len("Pulumi.") : -len(".yaml")]
-        if stack:
-            stacks.append(stack)
-    return stacks
+    stacks = [p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml")]
+
+    def position(stack: str) -> tuple[int, str]:
+        return (PROMOTION_ORDER.index(stack) if stack in PROMOTION_ORDER else len(PROMOTION_ORDER), stack)
+
+    return sorted((s for s in stacks if s), key=position)
 
 
 def load_stack(project: ProjectInfo, stack: str, extra: dict[str, Any] | None = None) -> StackConfig:

@@ -198,10 +198,11 @@ class PostgresDatabase(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.server_name = server.name
+        # Names as given (known during a preview), not read back from Azure.
+        self.server_name = pulumi.Output.from_input(server_name)
         self.server_id = server.id
         self.host = server.fully_qualified_domain_name
-        self.database_name = database.name
+        self.database_name = pulumi.Output.from_input(settings.database_name)
         self.admin_password = pulumi.Output.secret(password.result)
         self.connection_string = pulumi.Output.secret(
             pulumi.Output.all(self.host, database.name, password.result).apply(

@@ -213,7 +213,7 @@ def build_environment(
 
     # Names as the Bicep's outputs call them, so scripts written against the Bicep keep working.
     return {
-        "resourceGroupName": group.name,
+        "resourceGroupName": rg_name,
         "serviceBusNamespace": messaging.namespace_name,
         "managementPolicyName": MANAGEMENT_POLICY,
         "applicationPolicyName": APPLICATION_POLICY,

@@ -106,7 +106,7 @@ class Messaging(pulumi.ComponentResource):
         self.app_connection_string = pulumi.Output.secret(
             pulumi.Output.all(app_rule.id, namespace.name).apply(list_keys)
         )
-        self.namespace_name = namespace.name
+        self.namespace_name = pulumi.Output.from_input(namespace_name)  # known during a preview
         self.namespace_id = namespace.id
         self.endpoint = namespace.service_bus_endpoint
         self.register_outputs({"namespaceName": self.namespace_name, "endpoint": self.endpoint})

@@ -90,7 +90,7 @@ class PrivateNetwork(pulumi.ComponentResource):
             opts=child,
         )
         self.postgres_dns_zone_id = zone.id
-        self.postgres_dns_zone_name = zone.name
+        self.postgres_dns_zone_name = pulumi.Output.from_input(POSTGRES_PRIVATE_DNS_ZONE)
         self.register_outputs(
             {
                 "vnetId": self.vnet_id,

@@ -66,7 +66,7 @@ class Observability(pulumi.ComponentResource):
             "/providers/Microsoft.Insights/components/",
             component_name,
         )
-        self.app_insights_name = component.name
+        self.app_insights_name = pulumi.Output.from_input(component_name)  # known during a preview
         # It embeds the instrumentation key: treated as a secret, delivered through Key Vault.
         self.connection_string = pulumi.Output.secret(component.connection_string)
         self.register_outputs({"workspaceId": self.workspace_id, "appInsightsId": self.app_insights_id})

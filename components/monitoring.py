@@ -209,21 +209,20 @@ class Monitoring(pulumi.ComponentResource):
             ("hangfire-dashboard", SIGNAL_DASHBOARD, settings.dashboard),
             ("api-health", SIGNAL_API_HEALTH, settings.api_health),
         )
-        for check_name, signal, check in checks:
-            # An API with no public address (dev on a local cluster) cannot be probed from Azure's test sites.
-            if api_base_url is None:
-                break
-            self._availability(
-                f"{name}-{check_name}",
-                test_name=f"{check_name}-{environment}",
-                signal=signal,
-                check=check,
-                base_url=api_base_url,
-                app_insights_id=app_insights_id,
-                action_group_id=action_group.id,
-                resource_group_name=resource_group_name,
-                location=location,
-            )
+        # An API with no public address (dev on a local cluster) cannot be probed from Azure's test sites.
+        if api_base_url is not None:
+            for check_name, signal, check in checks:
+                self._availability(
+                    f"{name}-{check_name}",
+                    test_name=f"{check_name}-{environment}",
+                    signal=signal,
+                    check=check,
+                    base_url=api_base_url,
+                    app_insights_id=app_insights_id,
+                    action_group_id=action_group.id,
+                    resource_group_name=resource_group_name,
+                    location=location,
+                )
 
         for target, resource_id in diagnostics_targets.items():
             monitor.DiagnosticSetting(

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pulumi_policy import (
+    EnforcementLevel,
     PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
@@ -21,7 +22,8 @@ from pulumi_policy.proxy import (
 from gate.config import GateEvidence
 from gate.facts import Limits, ReleaseFacts
 from gate.stamp import stamp
-from policies.compatibility_gate.pack import app_policy, stack_policy
+from policies.compatibility_gate.pack import app_advice, app_policy, stack_advice, stack_policy
+from policies.compatibility_gate.rules import resolve_environment
 from tests.test_gate_decision import complete, record
 
 RISKY = ReleaseFacts("cc4de0a8", "10.0.3", 10, "10.0.3", "10.0.10", "1.8.24", "1.21.1", Limits())
@@ -52,7 +54,7 @@ def deployment(annotations, replicas=2) -> dict:
     return {"metadata": {"name": "meajudaai-api", "annotations": annotations}, "spec": {"replicas": replicas}}
 
 
-def run_app(props, config=PROD, resource_type="azure-native:web:WebApp"):
+def run_app(props, config=PROD, resource_type="azure-native:web:WebApp", policy=app_policy):
     found: list[str] = []
     args = ResourceValidationArgs(
         resource_type, unknown_checking_proxy(props), WEB_URN, "api-webapp", opts(), None, config=config
@@ -61,7 +63,7 @@ def run_app(props, config=PROD, resource_type="azure-native:web:WebApp"):
     def report(message: str, urn: str | None = None) -> None:
         found.append(message)
 
-    app_policy.validate(args, report)
+    policy.validate(args, report)
     return found
 
 
@@ -150,16 +152,42 @@ def test_pack_config_can_tighten_but_not_loosen():
     assert len(run_app(web_app(stamp(RISKY, ev)), config=looser)) == 1
 
 
-def test_dev_reports_advisory_wording():
-    found = run_app(web_app(stamp(RISKY, None)), config={"environment": "dev"})
-    assert "in dev: advisory" in found[0]
+def test_the_pair_splits_by_verdict_not_by_config():
+    # The mandatory policy speaks for staging and prod, the advisory one for dev: which file is passed
+    # cannot move a blocked verdict to the advisory policy.
+    assert (app_policy.enforcement_level, app_advice.enforcement_level) == (
+        EnforcementLevel.MANDATORY,
+        EnforcementLevel.ADVISORY,
+    )
+    assert (stack_policy.enforcement_level, stack_advice.enforcement_level) == (
+        EnforcementLevel.MANDATORY,
+        EnforcementLevel.ADVISORY,
+    )
+    risky = web_app(stamp(RISKY, None))
+    dev = {"environment": "dev"}
+    assert run_app(risky, config=dev) == []
+    (advice,) = run_app(risky, config=dev, policy=app_advice)
+    assert "in dev: advisory" in advice
+    assert "checked by the stack policy 'hangfire-npgsql-gate-planned-resources-advice'" in advice
+    for environment in ("staging", "prod"):
+        assert run_app(risky, config={"environment": environment}, policy=app_advice) == []
+        (blocked,) = run_app(risky, config={"environment": environment})
+        assert f"in {environment}: blocked" in blocked
 
 
-def test_environment_must_be_known():
+def test_an_unusable_stamp_in_dev_is_advice():
+    dev = {"environment": "dev"}
+    assert run_app(web_app({"owner": "x"}), config=dev) == []
+    assert "gate stamp unusable" in run_app(web_app({"owner": "x"}), config=dev, policy=app_advice)[0]
+
+
+@pytest.mark.parametrize("policy", [app_policy, app_advice])
+def test_environment_must_be_known_and_only_the_mandatory_policy_says_so(policy):
     # Outside the engine the SDK's stack name is a placeholder, so the policy config must say it.
-    assert run_app(web_app(stamp(RISKY, None)), config={}) == [
-        "cannot tell the environment: set the policy config 'environment' (dev, staging or prod)"
-    ]
+    expected = ["cannot tell the environment: set the policy config 'environment' (dev, staging or prod)"]
+    assert run_app(web_app(stamp(RISKY, None)), config={}, policy=policy) == (
+        expected if policy is app_policy else []
+    )
 
 
 def test_other_resource_types_are_ignored():
@@ -210,13 +238,13 @@ def planned(app_tags, alerts=True, group_enabled=True, retention=35):
     return resources
 
 
-def run_stack(resources, config=PROD):
+def run_stack(resources, config=PROD, policy=stack_policy):
     found: list[tuple[str, str | None]] = []
 
     def report(message: str, urn: str | None = None) -> None:
         found.append((message, urn))
 
-    stack_policy.validate(StackValidationArgs(resources, config=config), report)
+    policy.validate(StackValidationArgs(resources, config=config), report)
     return found
 
 
@@ -246,3 +274,31 @@ def test_stack_rule_ignores_validated_releases():
 @pytest.mark.parametrize("tags", [UNKNOWN_OBJECT_VALUE, {"owner": "x"}])
 def test_stack_rule_leaves_unusable_stamps_to_the_resource_rule(tags):
     assert run_stack(planned(tags, alerts=False)) == []
+
+
+def test_stack_rule_advises_in_dev_and_blocks_elsewhere():
+    resources = planned(stamp(RISKY, None), alerts=False)
+    dev = {"environment": "dev"}
+    assert run_stack(resources, config=dev) == []
+    (advice,) = run_stack(resources, config=dev, policy=stack_advice)
+    assert "release cc4de0a8 in dev (risky)" in advice[0]
+    assert run_stack(resources, policy=stack_advice) == []
+    assert len(run_stack(resources)) == 1
+
+
+@pytest.mark.parametrize(
+    ("configured", "detected", "judged", "problem"),
+    [
+        ("prod", "prod", "prod", None),
+        ("prod", None, "prod", None),
+        (None, "staging", "staging", None),
+        ("dev", "prod", "prod", "policy config is for 'dev' but the stack is 'prod'"),
+        ("prod", "dev", "dev", "policy config is for 'prod' but the stack is 'dev'"),
+        ("qa", "prod", "prod", "policy config 'environment' is 'qa'"),
+        (None, None, None, "cannot tell the environment"),
+    ],
+)
+def test_the_release_is_judged_where_the_stack_goes(configured, detected, judged, problem):
+    environment, found = resolve_environment(configured, detected)
+    assert environment == judged
+    assert (found is None) if problem is None else (found is not None and found.startswith(problem))

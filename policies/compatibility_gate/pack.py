@@ -7,7 +7,7 @@ mandatory one. These wrappers convert the SDK's proxy to plain data first (unkno
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +30,11 @@ from gate.unknown import UNKNOWN
 from policies.compatibility_gate import rules
 
 PACK_NAME = "meajudaai-compatibility-gate"
-APP_POLICY = "hangfire-npgsql-gate"
-STACK_POLICY = "hangfire-npgsql-gate-planned-resources"
+# The level follows the verdict, not the --policy-pack-config file: a blocked verdict (staging, prod) is
+# reported by the mandatory pair, advice (dev) by the advisory pair. A level set in a config file could
+# otherwise let prod through with dev's file, or block dev when no file is given.
+APP_POLICY, STACK_POLICY = rules.APP_POLICY, rules.STACK_POLICY
+APP_ADVICE, STACK_ADVICE = rules.APP_ADVICE, rules.STACK_ADVICE
 PROJECT = "meajudaai-infra"
 # Every UNKNOWN_*_VALUE sentinel the SDK defines (string, number, boolean, array, object, asset, archive).
 _SENTINELS = frozenset(
@@ -91,75 +94,106 @@ def detected_environment() -> str | None:
     return stack if stack and stack != "stack" else None
 
 
-def _environment(config: Mapping[str, Any], report: ReportViolation, urn: str | None = None) -> str | None:
-    configured = config.get("environment")
-    detected = detected_environment()
-    problem = rules.environment_problem(configured, detected)
-    if problem:
+def _environment(
+    config: Mapping[str, Any], gated: bool, report: ReportViolation, urn: str | None = None
+) -> str | None:
+    """The environment when this policy of the pair speaks for it, else None.
+
+    A config that contradicts the stack (or no way to tell the environment) is reported by the mandatory
+    policy whatever the environment, so a wrong file can never turn the gate into advice.
+    """
+    environment, problem = rules.resolve_environment(config.get("environment"), detected_environment())
+    if problem and gated:
         report(problem, urn)
+    if environment is None or rules.is_gated(environment) != gated:
         return None
-    return configured or detected
+    return environment
 
 
-def validate_app(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in rules.APP_TYPES:
-        return
-    config = args.get_config()
-    environment = _environment(config, report, args.urn)
-    if environment is None:
-        return
-    for message in rules.app_violations(args.resource_type, plain(args.props), environment, _now(), config):
-        report(message, None)
+def _app_validator(gated: bool) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type not in rules.APP_TYPES:
+            return
+        config = args.get_config()
+        environment = _environment(config, gated, report, args.urn)
+        if environment is None:
+            return
+        props = plain(args.props)
+        for message in rules.app_violations(args.resource_type, props, environment, _now(), config):
+            report(message, None)
+
+    return validate
 
 
-def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
-    config = args.get_config()
-    resources = [
-        PlannedResource(
-            type=r.resource_type,
-            urn=r.urn,
-            props=plain(r.props),
-            dependencies=tuple(d.urn for d in r.dependencies),
-            property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()},
-        )
-        for r in args.resources
-    ]
-    if not any(r.type in rules.APP_TYPES for r in resources):
-        return
-    environment = _environment(config, report)
-    if environment is None:
-        return
-    for message, urn in rules.planned_resource_violations(resources, environment, config):
-        report(message, urn)
+def _stack_validator(gated: bool) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        resources = [
+            PlannedResource(
+                type=r.resource_type,
+                urn=r.urn,
+                props=plain(r.props),
+                dependencies=tuple(d.urn for d in r.dependencies),
+                property_dependencies={
+                    key: tuple(d.urn for d in deps) for key, deps in r.property_dependencies.items()
+                },
+            )
+            for r in args.resources
+        ]
+        if not any(r.type in rules.APP_TYPES for r in resources):
+            return
+        config = args.get_config()
+        environment = _environment(config, gated, report)
+        if environment is None:
+            return
+        for message, urn in rules.planned_resource_violations(resources, environment, config):
+            report(message, urn)
+
+    return validate
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_APP_DESCRIPTION = (
+    "Hangfire.PostgreSql + Npgsql compatibility gate: the release stamped on the app must be a validated "
+    "or compatible package set, or have the runbook checklist complete and fresh for this release."
+)
+_STACK_DESCRIPTION = (
+    "Hangfire.PostgreSql + Npgsql compatibility gate, items derived from the planned resources: "
+    "monitoring alerts enabled and reaching an action group, database backup settings."
+)
+
 app_policy = ResourceValidationPolicy(
     name=APP_POLICY,
-    description=(
-        "Hangfire.PostgreSql + Npgsql compatibility gate: the release stamped on the app must be a validated "
-        "or compatible package set, or have the runbook checklist complete and fresh for this release."
-    ),
-    validate=validate_app,
+    description=f"{_APP_DESCRIPTION} Blocks staging and prod.",
+    validate=_app_validator(gated=True),
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=APP_SCHEMA,
 )
-
 stack_policy = StackValidationPolicy(
     name=STACK_POLICY,
-    description=(
-        "Hangfire.PostgreSql + Npgsql compatibility gate, items derived from the planned resources: "
-        "monitoring alerts enabled and reaching an action group, database backup settings."
-    ),
-    validate=validate_stack,
+    description=f"{_STACK_DESCRIPTION} Blocks staging and prod.",
+    validate=_stack_validator(gated=True),
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=STACK_SCHEMA,
 )
+app_advice = ResourceValidationPolicy(
+    name=APP_ADVICE,
+    description=f"{_APP_DESCRIPTION} Advice in dev, which the gate never blocks.",
+    validate=_app_validator(gated=False),
+    enforcement_level=EnforcementLevel.ADVISORY,
+    config_schema=APP_SCHEMA,
+)
+stack_advice = StackValidationPolicy(
+    name=STACK_ADVICE,
+    description=f"{_STACK_DESCRIPTION} Advice in dev, which the gate never blocks.",
+    validate=_stack_validator(gated=False),
+    enforcement_level=EnforcementLevel.ADVISORY,
+    config_schema=STACK_SCHEMA,
+)
 
-POLICIES = [app_policy, stack_policy]
+POLICIES = [app_policy, stack_policy, app_advice, stack_advice]
 
 
 def build_pack() -> PolicyPack:

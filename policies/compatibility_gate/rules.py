@@ -12,16 +12,26 @@ from datetime import datetime
 from typing import Any
 
 from gate.compat import assess
-from gate.decision import ENVIRONMENTS, Decision, Derived, decide
+from gate.decision import ENVIRONMENTS, GATED, Decision, Derived, decide
 from gate.evidence import ITEM_TITLES
 from gate.facts import Limits, ReleaseFacts
 from gate.monitoring import PlannedResource, backup_settings_check, monitoring_check
 from gate.stamp import PREFIX, StampedRelease, StampError, read_stamp
 from gate.unknown import is_unknown
 
+APP_POLICY = "hangfire-npgsql-gate"
+STACK_POLICY = "hangfire-npgsql-gate-planned-resources"
+APP_ADVICE = "hangfire-npgsql-gate-advice"
+STACK_ADVICE = "hangfire-npgsql-gate-planned-resources-advice"
+
 WEB_APP = "azure-native:web:WebApp"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 APP_TYPES = (WEB_APP, DEPLOYMENT)
+
+
+def is_gated(environment: str) -> bool:
+    """Whether the gate blocks this environment (staging, prod) or only advises (dev)."""
+    return environment in GATED
 
 
 def environment_problem(configured: str | None, detected: str | None) -> str | None:
@@ -36,6 +46,17 @@ def environment_problem(configured: str | None, detected: str | None) -> str | N
             f"policy config is for '{configured}' but the stack is '{detected}': use config/{detected}.json"
         )
     return None
+
+
+def resolve_environment(configured: str | None, detected: str | None) -> tuple[str | None, str | None]:
+    """(environment to judge the release in, problem to report).
+
+    The stack's own environment wins over the policy config's: a wrong file is reported, and the release
+    is still judged where it is really going, so a mismatch never hides a blocked verdict.
+    """
+    problem = environment_problem(configured, detected)
+    candidates = [value for value in (detected, configured) if value in ENVIRONMENTS]
+    return (candidates[0] if candidates else None), problem
 
 
 def stamp_mapping(resource_type: str, props: Mapping[str, Any]) -> Any:
@@ -95,7 +116,8 @@ def describe(decision: Decision) -> str:
     deferred = ", ".join(f"({i.number})" for i in decision.items if i.deferred)
     text = f"{decision.summary()}. Missing: {missing}."
     if deferred:
-        text += f" Item {deferred} is checked by the stack policy 'hangfire-npgsql-gate-planned-resources'."
+        policy = STACK_POLICY if is_gated(decision.environment) else STACK_ADVICE
+        text += f" Item {deferred} is checked by the stack policy '{policy}'."
     return text
 
 

@@ -5,7 +5,8 @@ real workflows (no problem expected) and once on a deliberately broken copy (the
 a rule that could never fail would show up here.
 
 Promises checked: prod after staging after dev; every stack's update behind its GitHub environment; both
-policy packs with their per-stack config on every preview and update, their venvs set up first; no secret
+policy packs with their per-stack config on every preview and update, their venvs set up first; every
+update right after a policy-pack preview of the same update and only if that preview passed; no secret
 echoed; the pull request's first part runnable without secrets; OIDC (no stored credentials) for the cloud
 part; validation and outputs after each update; the rollback's stop setting exists in the settings model.
 """
@@ -201,6 +202,23 @@ def environment_problems(wf: Workflows) -> list[str]:
     return problems
 
 
+def step_pack_problems(step: Step, stack: str | None) -> list[str]:
+    """A pulumi/actions step's packs are both packs, in order, each with its config for the job's stack."""
+    with_ = step.get("with") or {}
+    packs = lines_of(with_.get("policyPacks"))
+    configs = lines_of(with_.get("policyPackConfigs"))
+    if [p.rsplit("policies/", 1)[-1] for p in packs] != list(PACKS):
+        return [f"policyPacks {packs} are not both packs ({', '.join(PACKS)})"]
+    if len(configs) != len(packs):
+        return [f"{len(configs)} policyPackConfigs for {len(packs)} packs"]
+    problems = []
+    for pack, config in zip(packs, configs, strict=True):
+        wanted = f"{pack}/config/{stack}.json"
+        if stack is None or config != wanted:
+            problems.append(f"config {config!r} for {pack} should be {wanted!r}")
+    return problems
+
+
 def policy_pack_problems(wf: Workflows) -> list[str]:
     """Both packs and their per-stack config on every preview/update, their venvs created earlier."""
     problems = []
@@ -215,19 +233,10 @@ def policy_pack_problems(wf: Workflows) -> list[str]:
             where = f"{name}:{job_id}:{step.get('name') or uses(step)}"
             command = pulumi_command(step)
             if command in PULUMI_COMMANDS_WITH_POLICIES:
-                with_ = step.get("with") or {}
-                packs = lines_of(with_.get("policyPacks"))
-                configs = lines_of(with_.get("policyPackConfigs"))
-                if [p.rsplit("policies/", 1)[-1] for p in packs] != list(PACKS):
-                    problems.append(f"{where}: policyPacks {packs} are not both packs ({', '.join(PACKS)})")
+                pack_problems = step_pack_problems(step, stack)
+                problems += [f"{where}: {p}" for p in pack_problems]
+                if pack_problems:
                     continue
-                if len(configs) != len(packs):
-                    problems.append(f"{where}: {len(configs)} policyPackConfigs for {len(packs)} packs")
-                    continue
-                for pack, config in zip(packs, configs, strict=True):
-                    wanted = f"{pack}/config/{stack}.json"
-                    if stack is None or config != wanted:
-                        problems.append(f"{where}: config {config!r} for {pack} should be {wanted!r}")
                 if venvs_ready_at is None or venvs_ready_at > index:
                     problems.append(f"{where}: the packs' venvs are not set up before pulumi {command}")
             script = run_text(step)
@@ -243,6 +252,100 @@ def policy_pack_problems(wf: Workflows) -> list[str]:
                         problems.append(f"{where}: the offline preview runs without {pack}")
     if not any(pulumi_command(s) == "preview" for _, _, j in jobs(wf) for s in steps(j)):
         problems.append("no pulumi preview step at all")
+    return problems
+
+
+# pulumi/actions inputs that decide what an operation does: a preview that differs from its update in one of
+# them checked some other update. `work-dir` is compared normalised (absent means the project directory).
+SAME_AS_PREVIEW = (
+    "stack-name",
+    "work-dir",
+    "policyPacks",
+    "policyPackConfigs",
+    "config-map",
+    "secrets-provider",
+    "target",
+    "target-dependents",
+    "exclude",
+    "exclude-dependents",
+    "replace",
+    "refresh",
+    "upsert",
+    "plan",
+    "pulumi-version",
+)
+# Status functions that make a step run after a failed one (GitHub adds `success() &&` only without them).
+RUNS_AFTER_FAILURE = re.compile(r"\b(?:always|failure|cancelled)\s*\(")
+PULUMI_CLI_UP = re.compile(r"(?:^|[;&|])\s*pulumi\s+(?:up|update)\b", re.MULTILINE)
+
+
+def _input(step: Step, key: str) -> object:
+    value = (step.get("with") or {}).get(key)
+    if key == "work-dir":
+        return str(value or ".").rstrip("/") or "."
+    return lines_of(value) if isinstance(value, str) else value
+
+
+def _turned_on(value: object) -> bool:
+    # Anything but absent or false may be true at run time (an expression), so it counts as on.
+    return value is not None and value is not False and str(value).strip().lower() != "false"
+
+
+def _waits_for(condition: object, preview_id: str) -> bool:
+    """The `if:` lets the step run only when the preview step's own outcome was success."""
+    text = str(condition or "").strip()
+    match = re.fullmatch(r"\$\{\{(.*)\}\}", text, re.DOTALL)
+    expression = match.group(1) if match else text
+    if "||" in expression or RUNS_AFTER_FAILURE.search(expression):
+        return False
+    terms = {term.strip() for term in expression.split("&&")}
+    # `outcome`, not `conclusion`: the conclusion of a continue-on-error step that failed is success.
+    return f"steps.{preview_id}.outcome == 'success'" in terms
+
+
+def preview_before_up_problems(wf: Workflows) -> list[str]:
+    """Each `pulumi up` comes right after a policy-pack preview of the same update and runs only if it passed.
+
+    pulumi/actions runs `up --yes --skip-preview`, so without such a preview a mandatory violation would stop
+    the update partway (resource policies) or only after every step (stack policies).
+    """
+    problems = []
+    for name, job_id, job in jobs(wf):
+        job_steps = steps(job)
+        stack = job_stack_expression(job)
+        for index, step in enumerate(job_steps):
+            where = f"{name}:{job_id}:{step.get('name') or uses(step)}"
+            if PULUMI_CLI_UP.search(run_text(step)):
+                problems.append(f"{where}: pulumi up from a script, where no preview can be required first")
+            if pulumi_command(step) != "up":
+                continue
+            if _turned_on(step.get("continue-on-error")) or _turned_on(
+                (step.get("with") or {}).get("continue-on-error")
+            ):
+                problems.append(f"{where}: continue-on-error hides a failed update (the next stack deploys)")
+            before = job_steps[index - 1] if index > 0 else {}
+            if pulumi_command(before) != "preview":
+                between = ""
+                if any(pulumi_command(s) == "preview" for s in job_steps[:index]):
+                    between = f" ({before.get('name') or uses(before) or 'a step'!r} runs in between)"
+                problems.append(f"{where}: no policy-pack preview right before pulumi up{between}")
+                continue
+            problems += [f"{where}: its preview: {p}" for p in step_pack_problems(before, stack)]
+            for key in SAME_AS_PREVIEW:
+                if _input(before, key) != _input(step, key):
+                    problems.append(f"{where}: the preview differs from the update in {key}")
+            if _turned_on(before.get("continue-on-error")) or _turned_on(
+                (before.get("with") or {}).get("continue-on-error")
+            ):
+                problems.append(f"{where}: continue-on-error on its preview lets a mandatory violation pass")
+            preview_id = before.get("id")
+            if not preview_id:
+                problems.append(f"{where}: its preview has no id, so the update cannot be conditioned on it")
+            elif not _waits_for(step.get("if"), str(preview_id)):
+                problems.append(
+                    f"{where}: not conditioned on its preview (if: {step.get('if')!r}; wanted "
+                    f"steps.{preview_id}.outcome == 'success', without ||, always(), failure(), cancelled())"
+                )
     return problems
 
 
@@ -489,6 +592,7 @@ RULES: dict[str, Callable[[Workflows], list[str]]] = {
     "deploy_chain": deploy_chain_problems,
     "environment": environment_problems,
     "policy_packs": policy_pack_problems,
+    "preview_before_up": preview_before_up_problems,
     "secret_echo": secret_echo_problems,
     "fork_safe": fork_safe_problems,
     "oidc": oidc_problems,
@@ -534,6 +638,40 @@ def _pulumi_step(wf: Workflows, workflow: str, job_id: str, command: str) -> Ste
 def _drop(wf: Workflows, workflow: str, job_id: str, predicate: Callable[[Step], bool]) -> None:
     job = _job(wf, workflow, job_id)
     job["steps"] = [s for s in steps(job) if not predicate(s)]
+
+
+def _swap_preview_and_up(wf: Workflows, workflow: str, job_id: str) -> None:
+    job_steps = steps(_job(wf, workflow, job_id))
+    up = next(i for i, s in enumerate(job_steps) if pulumi_command(s) == "up")
+    job_steps[up - 1], job_steps[up] = job_steps[up], job_steps[up - 1]
+    _job(wf, workflow, job_id)["steps"] = job_steps
+
+
+def _move_before_first_up(
+    wf: Workflows, workflow: str, job_id: str, predicate: Callable[[Step], bool]
+) -> None:
+    job_steps = steps(_job(wf, workflow, job_id))
+    moved = next(s for s in job_steps if predicate(s))
+    job_steps.remove(moved)
+    job_steps.insert(next(i for i, s in enumerate(job_steps) if pulumi_command(s) == "up"), moved)
+    _job(wf, workflow, job_id)["steps"] = job_steps
+
+
+def _baseline_only(wf: Workflows, *commands: str) -> None:
+    for command in commands:
+        _pulumi_step(wf, "deploy-stack.yml", "up", command)["with"].update(
+            policyPacks="policies/baseline",
+            policyPackConfigs="policies/baseline/config/${{ inputs.stack }}.json",
+        )
+
+
+def _fallback_step(wf: Workflows, command: str) -> Step:
+    return _step(
+        wf,
+        "rollback.yml",
+        "rollback",
+        lambda s: pulumi_command(s) == command and (s.get("with") or {}).get("work-dir") == "fallback",
+    )
 
 
 # Each breakage: (rule, what to break, expected words in a problem).
@@ -612,6 +750,118 @@ BREAKAGES: list[tuple[str, Callable[[Workflows], None], str]] = [
             {"name": "cli", "run": 'pulumi up --yes --stack "$STACK"'}
         ),
         "without --policy-pack",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _drop(wf, "deploy-stack.yml", "up", lambda s: pulumi_command(s) == "preview"),
+        "no policy-pack preview right before pulumi up",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _swap_preview_and_up(wf, "deploy-stack.yml", "up"),
+        "no policy-pack preview right before pulumi up",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _drop(wf, "rollback.yml", "rollback", lambda s: s.get("id") == "preview-fallback"),
+        "('Start the API in the fallback release' runs in between)",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _move_before_first_up(
+            wf, "rollback.yml", "rollback", lambda s: 'STOP_CONFIG_PATH" true' in run_text(s)
+        ),
+        "('Set the stop setting' runs in between)",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _baseline_only(wf, "preview"),
+        "the preview differs from the update in policyPacks",
+    ),
+    # Preview and update equally without the gate: found as the preview's problem, not only as a difference.
+    (
+        "preview_before_up",
+        lambda wf: _baseline_only(wf, "preview", "up"),
+        "its preview: policyPacks ['policies/baseline'] are not both packs",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "preview")["with"].update(
+            policyPackConfigs="policies/compatibility_gate/config/dev.json\npolicies/baseline/config/dev.json"
+        ),
+        "its preview: config 'policies/compatibility_gate/config/dev.json' for policies/compatibility_gate",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "preview")["with"].update(
+            {"stack-name": "dev"}
+        ),
+        "differs from the update in stack-name",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _fallback_step(wf, "preview")["with"].pop("work-dir"),
+        "differs from the update in work-dir",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "up")["with"].update(target="urn:pulumi:x"),
+        "differs from the update in target",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "up").pop("if"),
+        "not conditioned on its preview",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "up").update(
+            {"if": "${{ always() && steps.preview.outcome == 'success' }}"}
+        ),
+        "not conditioned on its preview",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _fallback_step(wf, "up").update(
+            {"if": "${{ steps.preview-fallback.outcome == 'success' || inputs.stop_only }}"}
+        ),
+        "not conditioned on its preview",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "up").update(
+            {"if": "${{ steps.preview.conclusion == 'success' }}"}
+        ),
+        "not conditioned on its preview",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "preview").pop("id"),
+        "its preview has no id",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "preview").update({"continue-on-error": True}),
+        "continue-on-error on its preview",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "rollback.yml", "rollback", "preview")["with"].update(
+            {"continue-on-error": "${{ inputs.stop_only }}"}
+        ),
+        "continue-on-error on its preview",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _pulumi_step(wf, "deploy-stack.yml", "up", "up").update({"continue-on-error": True}),
+        "continue-on-error hides a failed update",
+    ),
+    (
+        "preview_before_up",
+        lambda wf: _job(wf, "rollback.yml", "rollback")["steps"].append(
+            {"name": "cli", "run": 'pulumi config set x 1 && pulumi up --yes --stack "$STACK"'}
+        ),
+        "pulumi up from a script",
     ),
     (
         "secret_echo",
@@ -781,6 +1031,16 @@ def test_each_rule_catches_a_broken_copy(
 
 def test_every_rule_has_a_negative_case() -> None:
     assert {rule for rule, _, _ in BREAKAGES} == set(RULES)
+
+
+def test_the_preview_rule_has_updates_to_check(workflows: Workflows) -> None:
+    # The rule passes trivially on a job without `pulumi up`; these are the updates it must be seeing.
+    counts = {
+        f"{name}:{job_id}": [pulumi_command(s) for s in steps(job)].count("up")
+        for name, job_id, job in jobs(workflows)
+        if any(pulumi_command(s) == "up" for s in steps(job))
+    }
+    assert counts == {"deploy-stack.yml:up": 1, "rollback.yml:rollback": 2}
 
 
 def test_the_on_key_is_read_as_a_string(workflows: Workflows) -> None:

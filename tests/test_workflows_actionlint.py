@@ -77,6 +77,13 @@ BREAKAGES = [
         _replace("command: up", "command: up\n          no-such-input: true"),
         "no-such-input",
     ),
+    # The update's condition names its preview by id; a wrong id would make the condition never true.
+    ("deploy-stack.yml", _replace("steps.preview.outcome", "steps.previw.outcome"), "previw"),
+    (
+        "rollback.yml",
+        _replace("steps.preview-fallback.outcome", "steps.preview_fallback.outcome"),
+        "preview_fallback",
+    ),
     ("rollback.yml", _replace('"$STOP_CONFIG_PATH" true', "$STOP_CONFIG_PATH true"), "SC2086"),
     ("security.yml", _replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latst"), "ubuntu-latst"),
 ]

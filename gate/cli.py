@@ -177,9 +177,7 @@ def _facts(stack: StackFile, props: Path | None) -> ReleaseFacts:
 def render(decision: Decision, facts: ReleaseFacts) -> str:
     lines = [
         decision.summary(),
-        f"  packages: Npgsql {facts.npgsql_display}; Npgsql.EntityFrameworkCore.PostgreSQL "
-        f"{facts.npgsql_ef_core}; Microsoft.EntityFrameworkCore {facts.ef_core}; Hangfire.Core "
-        f"{facts.hangfire_core}; Hangfire.PostgreSql {facts.hangfire_postgresql}",
+        "  packages: " + "; ".join(f"{name} {version}" for name, version in facts.display_packages().items()),
     ]
     for item in decision.items:
         mark = "~" if item.deferred else ("x" if item.complete else " ")

@@ -83,16 +83,6 @@ class Assessment:
     built_against_npgsql: str | None = None
 
 
-def _versions(facts: ReleaseFacts) -> dict[str, str | None]:
-    return {
-        NPGSQL: facts.npgsql,
-        NPGSQL_EF: facts.npgsql_ef_core,
-        EF_CORE: facts.ef_core,
-        HANGFIRE_CORE: facts.hangfire_core,
-        HANGFIRE_PG: facts.hangfire_postgresql,
-    }
-
-
 def built_against(hangfire_postgresql: str, knowledge: Knowledge) -> str | None:
     for entry in knowledge.hangfire_postgre_sql:
         if in_range(hangfire_postgresql, entry.low, entry.high):
@@ -103,10 +93,11 @@ def built_against(hangfire_postgresql: str, knowledge: Knowledge) -> str | None:
 def assess(facts: ReleaseFacts, knowledge: Knowledge | None = None) -> Assessment:
     """Is this package set validated, compatible by construction, or risky (needs the checklist)?"""
     knowledge = knowledge or default_knowledge()
-    versions = _versions(facts)
+    versions = facts.gate_packages()
     for combo in knowledge.validated_combinations:
         # Exact string match: 8.0.5 and 8.0.5.0 are different strings in a props file, and a
-        # validated set is only as good as the exact versions that were tested.
+        # validated set is only as good as the exact versions that were tested. A package the set does
+        # not name (Hangfire.Core in the runbook's fallback) may be listed or not.
         if all(versions.get(name) == version for name, version in combo.packages.items()):
             return Assessment("validated-combination", f"matches the validated set '{combo.name}'")
     target = built_against(facts.hangfire_postgresql, knowledge)

@@ -63,13 +63,14 @@ class PackageVersions(GateModel):
     """Versions given directly in stack config instead of a Directory.Packages.props path.
 
     Keys are the camelCased NuGet ids. ``npgsql`` may be omitted: the EF Core provider then decides
-    the Npgsql major, exactly as it does transitively in the app.
+    the Npgsql major, exactly as it does transitively in the app. ``hangfireCore`` may be omitted:
+    the runbook's fallback set lists only the other four (Hangfire.PostgreSql brings Hangfire.Core).
     """
 
     npgsql: Version | None = None
     npgsql_entity_framework_core_postgre_sql: Version
     microsoft_entity_framework_core: Version
-    hangfire_core: Version
+    hangfire_core: Version | None = None
     hangfire_postgre_sql: Version
 
 

@@ -29,6 +29,7 @@ def parse_props(text: str, where: str) -> dict[str, str]:
     if _local(root.tag) != "Project":
         raise PropsError(f"{where}: root element is <{_local(root.tag)}>, expected an MSBuild <Project>")
     versions: dict[str, str] = {}
+    spelled: dict[str, str] = {}  # lowercased id -> its first spelling in the file
     for element in root.iter():
         if _local(element.tag) != "PackageVersion":
             continue
@@ -40,12 +41,14 @@ def parse_props(text: str, where: str) -> dict[str, str]:
             version = child.text if child is not None else None
         if not name or version is None:
             raise PropsError(f"{where}: <PackageVersion> lacks Include or Version (package '{name}')")
-        if name in versions and versions[name] != version.strip():
+        # NuGet ids are case-insensitive: "Npgsql" and "npgsql" are one package.
+        seen = spelled.setdefault(name.lower(), name)
+        if seen in versions and versions[seen] != version.strip():
             raise PropsError(
                 f"{where}: package '{name}' is listed twice with different versions "
-                f"({versions[name]} and {version.strip()})"
+                f"({versions[seen]} and {version.strip()})"
             )
-        versions[name] = version.strip()
+        versions[seen] = version.strip()
     return versions
 
 

@@ -11,7 +11,7 @@ Keys (all prefixed ``meajudaai-gate-``):
   npgsql             exact pinned version, or ``transitive:<major>`` when the EF Core provider brings it
   npgsql-efcore      Npgsql.EntityFrameworkCore.PostgreSQL version
   efcore             Microsoft.EntityFrameworkCore version
-  hangfire-core      Hangfire.Core version
+  hangfire-core      Hangfire.Core version, or ``none`` when the release does not list it
   hangfire-postgresql  Hangfire.PostgreSql version
   limits             ``maxAgeDays=<d>;backupMaxAgeHours=<h>;minTests=<n>``
   item1 item2 item4 item5 item6 item7
@@ -92,7 +92,7 @@ def stamp(facts: ReleaseFacts, evidence: GateEvidence | None) -> dict[str, str]:
         K_NPGSQL: facts.npgsql or f"{_TRANSITIVE}{facts.npgsql_major}",
         K_NPGSQL_EF: facts.npgsql_ef_core,
         K_EF: facts.ef_core,
-        K_HF_CORE: facts.hangfire_core,
+        K_HF_CORE: facts.hangfire_core or ABSENT,
         K_HF_PG: facts.hangfire_postgresql,
         K_LIMITS: (
             f"maxAgeDays={limits.evidence_max_age_days};backupMaxAgeHours={limits.backup_max_age_hours};"
@@ -182,7 +182,7 @@ def read_stamp(mapping: Mapping[str, object] | None) -> StampedRelease:
 
     npgsql_ef = _version(ours, K_NPGSQL_EF, problems)
     ef = _version(ours, K_EF, problems)
-    hf_core = _version(ours, K_HF_CORE, problems)
+    hf_core = None if ours.get(K_HF_CORE) == ABSENT else _version(ours, K_HF_CORE, problems)
     hf_pg = _version(ours, K_HF_PG, problems)
     npgsql_raw = ours.get(K_NPGSQL, "")
     npgsql: str | None = None

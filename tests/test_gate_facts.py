@@ -1,5 +1,7 @@
 """Release facts from Directory.Packages.props / config, and the risk assessment over them."""
 
+import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -7,8 +9,10 @@ from pydantic import ValidationError
 
 from gate.compat import Knowledge, assess, load_knowledge
 from gate.config import ReleaseConfig
-from gate.facts import FactsError, resolve_release
+from gate.decision import Derived, decide
+from gate.facts import REQUIRED_PACKAGES, FactsError, package_digest, resolve_release
 from gate.props import PropsError
+from gate.stamp import read_stamp, stamp
 
 PROPS = Path(__file__).parent / "fixtures" / "gate" / "props"
 
@@ -39,6 +43,68 @@ def test_runbook_fallback_set_is_validated():
     facts = facts_for("fallback.props")
     assert (facts.npgsql, facts.npgsql_ef_core, facts.ef_core) == ("8.0.5", "9.0.0", "9.0.0")
     assert assess(facts).basis == "validated-combination"
+
+
+def test_runbook_four_package_fallback_without_hangfire_core_resolves_and_passes():
+    # Rollback step 3 lists four packages; Hangfire.Core comes with Hangfire.PostgreSql.
+    facts = facts_for("fallback-four.props")
+    assert facts.hangfire_core is None
+    assert facts.display_packages()["Hangfire.Core"] == "not listed"
+    assert assess(facts).basis == "validated-combination"
+    decision = decide("prod", facts, {}, Derived(), datetime(2026, 11, 28, tzinfo=UTC))
+    assert decision.verdict == "pass"
+    tags = stamp(facts, None)
+    assert tags["meajudaai-gate-hangfire-core"] == "none"
+    assert read_stamp(tags).facts.hangfire_core is None
+
+
+@pytest.mark.parametrize("name", REQUIRED_PACKAGES)
+def test_each_required_package_missing_from_the_four_fails_closed(tmp_path, name):
+    text = (PROPS / "fallback-four.props").read_text()
+    line = next(ln for ln in text.splitlines() if f'Include="{name}"' in ln)
+    (tmp_path / "p.props").write_text(text.replace(line, ""))
+    with pytest.raises(FactsError) as info:
+        resolve_release(ReleaseConfig(id="r1", packages_props="p.props"), tmp_path)
+    assert f"p.props: package '{name}' is missing" in str(info.value)
+
+
+def test_package_ids_match_without_regard_to_case(tmp_path):
+    text = (PROPS / "fallback-four.props").read_text().replace('Include="Npgsql"', 'Include="npgsql"')
+    (tmp_path / "p.props").write_text(text)
+    facts = resolve_release(ReleaseConfig(id="r1", packages_props="p.props"), tmp_path)
+    # The lowercased pin is still the pin: without it, the provider's Npgsql 9 would be assumed.
+    assert (facts.npgsql, facts.npgsql_major) == ("8.0.5", 8)
+    assert facts.digest == facts_for("fallback-four.props").digest
+
+
+def test_one_package_listed_twice_with_different_case_and_version_is_an_error(tmp_path):
+    text = (PROPS / "fallback-four.props").read_text()
+    duplicate = '  <PackageVersion Include="npgsql" Version="10.0.3" />\n  </ItemGroup>'
+    text = text.replace("</ItemGroup>", duplicate)
+    (tmp_path / "p.props").write_text(text)
+    with pytest.raises(PropsError, match="'npgsql' is listed twice with different versions"):
+        resolve_release(ReleaseConfig(id="r1", packages_props="p.props"), tmp_path)
+
+
+def test_digest_covers_every_package_in_the_props_file(tmp_path):
+    base = facts_for("pinned.props")
+    # Hangfire.InMemory is not read by the gate, but it is part of the release's package set.
+    text = (
+        (PROPS / "pinned.props")
+        .read_text()
+        .replace('"Hangfire.InMemory" Version="1.0.0"', '"Hangfire.InMemory" Version="1.0.1"')
+    )
+    (tmp_path / "p.props").write_text(text)
+    changed = resolve_release(ReleaseConfig(id="r1", packages_props="p.props"), tmp_path)
+    assert changed.gate_packages() == base.gate_packages()
+    assert changed.digest != base.digest
+    assert len(base.digest) == 64
+
+
+def test_digest_is_of_sorted_lowercased_name_version_lines():
+    expected = hashlib.sha256(b"hangfire.postgresql=1.20.12\nnpgsql=8.0.5\n").hexdigest()
+    assert package_digest({"Npgsql": "8.0.5", "Hangfire.PostgreSql": "1.20.12"}) == expected
+    assert package_digest({"hangfire.postgresql": "1.20.12", "NPGSQL": "8.0.5"}) == expected
 
 
 def test_same_npgsql_major_as_hangfire_is_compatible():
@@ -114,6 +180,21 @@ def test_versions_from_config_without_npgsql_pin():
     )
     facts = resolve_release(release, Path("/nonexistent"))
     assert (facts.npgsql, facts.npgsql_major) == (None, 10)
+    assert facts.hangfire_core == "1.8.21"
+
+
+def test_versions_from_config_without_hangfire_core_match_the_fallback():
+    packages = {
+        "npgsql": "8.0.5",
+        "npgsqlEntityFrameworkCorePostgreSql": "9.0.0",
+        "microsoftEntityFrameworkCore": "9.0.0",
+        "hangfirePostgreSql": "1.20.12",
+    }
+    facts = resolve_release(ReleaseConfig.model_validate({"id": "rb", "packages": packages}), Path("/x"))
+    assert facts.hangfire_core is None
+    assert assess(facts).basis == "validated-combination"
+    # The same four packages give the same digest from config as from a props file.
+    assert facts.digest == facts_for("fallback-four.props").digest
 
 
 def test_release_config_errors_use_camel_case_paths():

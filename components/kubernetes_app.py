@@ -137,13 +137,15 @@ def _http_probe(path: str, period: int, failures: int) -> Manifest:
 
 
 def api_container(
-    settings: KubernetesSettings, config_map_name: Any, secret_name: Any, command_line_args: list[str]
+    settings: KubernetesSettings,
+    image: str,
+    config_map_name: Any,
+    secret_name: Any,
+    command_line_args: list[str],
 ) -> Manifest:
-    if settings.image is None:
-        raise ValueError("kubernetes.image is required to run the API on Kubernetes")
     container: Manifest = {
         "name": "api",
-        "image": settings.image.reference,
+        "image": image,
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
         # Not in the ConfigMap: the ConfigMap holds exactly the App Service settings, and App Service
@@ -168,6 +170,7 @@ def api_container(
 def deployment_spec(
     settings: KubernetesSettings,
     *,
+    image: str,
     environment: str,
     replicas: int | None,
     config_map_name: Any,
@@ -186,7 +189,9 @@ def deployment_spec(
                 "securityContext": restricted_pod_security(settings.run_as_user),
                 # Hangfire requeues in-flight jobs on a graceful shutdown: give it time to.
                 "terminationGracePeriodSeconds": 60,
-                "containers": [api_container(settings, config_map_name, secret_name, command_line_args)],
+                "containers": [
+                    api_container(settings, image, config_map_name, secret_name, command_line_args)
+                ],
                 "volumes": [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": "256Mi"}}],
             },
         },
@@ -333,6 +338,7 @@ class KubernetesApi(pulumi.ComponentResource):
         target: ClusterTarget,
         settings: KubernetesSettings,
         environment: str,
+        image: str,
         configuration: ApiConfiguration,
         secret_values: Mapping[str, pulumi.Input[str]],
         annotations: Mapping[str, str],
@@ -372,6 +378,7 @@ class KubernetesApi(pulumi.ComponentResource):
             spec=as_input(
                 deployment_spec(
                     settings,
+                    image=image,
                     environment=environment,
                     replicas=plan.replicas,
                     config_map_name=object_name(config),

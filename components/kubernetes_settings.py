@@ -19,15 +19,6 @@ from pydantic import Field, field_validator, model_validator
 
 from components.config_model import ConfigModel
 
-# One path component of an OCI image name: lowercase alphanumerics with single separators.
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-# [registry[:port]/]path, no tag or digest (those go in `tag`).
-IMAGE_REPOSITORY = re.compile(
-    rf"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
-    rf"(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*$"
-)
-IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # RFC 1123 subdomain (Secret names, storage classes) and a DNS host name (Ingress hosts, wildcard allowed).
 _SUBDOMAIN = r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$"
 _HOST = r"^(?:\*\.)?[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)+$"
@@ -48,43 +39,6 @@ def quantity(text: str) -> Decimal:
     if not match:
         raise ValueError(f"{text!r} is not a Kubernetes quantity such as 250m, 1, 512Mi or 1Gi")
     return Decimal(match.group(1)) * _SUFFIX[match.group(2)]
-
-
-def image_reference(repository: str, tag: str) -> str:
-    """`repo:tag`, or `repo@sha256:...` when the tag is a digest (pinned content)."""
-    return f"{repository}@{tag}" if IMAGE_DIGEST.match(tag) else f"{repository}:{tag}"
-
-
-class ImageSettings(ConfigModel):
-    repository: str = Field(min_length=1, max_length=255)
-    # A tag such as 1.4.2 / a commit id, or a digest sha256:<64 hex>. Never `latest` nor empty: the tag is
-    # the release, and the gate stamps the release on the Deployment.
-    tag: str
-
-    @field_validator("repository")
-    @classmethod
-    def _repository(cls, value: str) -> str:
-        if "@" in value or not IMAGE_REPOSITORY.match(value):
-            raise ValueError(
-                f"{value!r} is not an image repository such as acrmeajudaai.azurecr.io/meajudaai-api "
-                "(lowercase, no tag or digest: those go in tag)"
-            )
-        return value
-
-    @field_validator("tag")
-    @classmethod
-    def _tag(cls, value: str) -> str:
-        if not value:
-            raise ValueError("must not be empty: name the release's tag or digest")
-        if value.lower() == "latest":
-            raise ValueError("'latest' is not allowed: it names no release and moves under running pods")
-        if not (IMAGE_TAG.match(value) or IMAGE_DIGEST.match(value)):
-            raise ValueError(f"{value!r} is neither an image tag nor a digest sha256:<64 hex digits>")
-        return value
-
-    @property
-    def reference(self) -> str:
-        return image_reference(self.repository, self.tag)
 
 
 class ResourceAmounts(ConfigModel):
@@ -162,7 +116,6 @@ class KubernetesSettings(ConfigModel):
     cluster_identifier: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
     # Kubernetes minor version the manifests are validated against (the cluster's).
     version: str = Field(default="1.34", pattern=_K8S_VERSION)
-    image: ImageSettings | None = None
     # spec.replicas when autoscaling is off; with autoscaling on the HPA owns the count.
     replicas: int = Field(default=1, ge=1, le=100)
     resources: Resources = Resources()
@@ -222,15 +175,13 @@ KUBERNETES_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def environment_problems(settings: KubernetesSettings, environment: str, hosting: str) -> list[str]:
-    """Rules that need the environment or the hosting choice; each message names its key.
+def environment_problems(settings: KubernetesSettings, environment: str) -> list[str]:
+    """Rules that need the environment; each message names its key.
 
     For the root settings model: `raise ValueError("; ".join(problems))` when any.
     """
     problems: list[str] = []
     prefix = "kubernetes."
-    if hosting == "kubernetes" and settings.image is None:
-        problems.append(f"{prefix}image (repository and tag) is required when api.hosting is kubernetes")
     if environment != "dev" and settings.local_postgres.enabled:
         problems.append(
             f"{prefix}localPostgres.enabled is for dev only: {environment} uses the Azure flexible server "

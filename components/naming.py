@@ -99,3 +99,15 @@ def key_vault_name(environment: str, rg_id: str) -> str:
 def api_name(environment: str) -> str:
     """`meajudaai-api` in prod (the runbook's name), `meajudaai-api-<env>` elsewhere."""
     return "meajudaai-api" if environment == "prod" else f"meajudaai-api-{environment}"
+
+
+def container_registry_name(image_repository: str) -> str | None:
+    """The Azure Container Registry an image repository lives in (`<name>.azurecr.io/...`), if any."""
+    host = image_repository.split("/", 1)[0] if "/" in image_repository else ""
+    name, _, domain = host.partition(".")
+    return name if domain == "azurecr.io" else None
+
+
+def container_registry_id(subscription_id: str, resource_group: str, registry: str) -> str:
+    group = resource_group_id(subscription_id, resource_group)
+    return f"{group}/providers/Microsoft.ContainerRegistry/registries/{registry}"

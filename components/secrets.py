@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault
 
+from components.roles import KEY_VAULT_SECRETS_USER, assign_role
 from components.settings import KeyVaultSettings
-
-# Built-in role "Key Vault Secrets User": read secret values, nothing else.
-KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 
 
 def key_vault_reference(vault_name: pulumi.Input[str], secret_name: str) -> pulumi.Output[str]:
@@ -19,11 +16,6 @@ def key_vault_reference(vault_name: pulumi.Input[str], secret_name: str) -> pulu
     return pulumi.Output.concat(
         "@Microsoft.KeyVault(VaultName=", vault_name, ";SecretName=", secret_name, ")"
     )
-
-
-def role_assignment_name(*parts: str) -> str:
-    """Role assignment names must be GUIDs; derive them so re-running the program keeps the same ones."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 
 
 class SecretStore(pulumi.ComponentResource):
@@ -47,7 +39,6 @@ class SecretStore(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meajudaai:secrets:SecretStore", name, None, opts)
-        self._pulumi_name = name
         vault = keyvault.Vault(
             f"{name}-vault",
             vault_name=vault_name,
@@ -94,22 +85,13 @@ class SecretStore(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> list[authorization.RoleAssignment]:
         """Let one identity read exactly these secrets: scoped per secret, never to the whole vault."""
-        role_definition = pulumi.Output.concat(
-            "/subscriptions/",
-            subscription_id,
-            "/providers/Microsoft.Authorization/roleDefinitions/",
-            KEY_VAULT_SECRETS_USER,
-        )
         return [
-            authorization.RoleAssignment(
+            assign_role(
                 f"{name}-reads-{secret_name}",
-                role_assignment_name=role_assignment_name(
-                    pulumi.get_project(), pulumi.get_stack(), self._pulumi_name, secret_name, name
-                ),
+                role=KEY_VAULT_SECRETS_USER,
                 scope=self.secret_ids[secret_name],
                 principal_id=principal_id,
-                principal_type="ServicePrincipal",
-                role_definition_id=role_definition,
+                subscription_id=subscription_id,
                 opts=pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts),
             )
             for secret_name in secret_names

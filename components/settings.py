@@ -258,10 +258,44 @@ class HangfireSettings(ConfigModel):
     worker_count: int = Field(default=5, ge=1, le=100)
 
 
+# One path component of an OCI image name: lowercase alphanumerics with single separators.
+_IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+# [registry[:port]/]path, no tag or digest: the tag is always the release id.
+IMAGE_REPOSITORY = re.compile(
+    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    rf"(?::[0-9]+)?/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*$"
+)
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+class ImageSettings(ConfigModel):
+    """The API's container image, on App Service and on Kubernetes alike. Its tag is always `release.id`:
+    what runs is the release the compatibility gate judged, and a new release is a new image."""
+
+    repository: str = Field(default="acrmeajudaai.azurecr.io/meajudaai-api", min_length=1, max_length=255)
+    # Where the Azure Container Registry of an `*.azurecr.io` repository lives (same subscription): the
+    # app's identity gets AcrPull on it before the app exists. The platform's docs keep it in rg-meajudaai.
+    registry_resource_group: str = Field(default="rg-meajudaai", pattern=r"^[-\w.()]{1,89}[-\w()]$")
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if "@" in value or not IMAGE_REPOSITORY.match(value):
+            raise ValueError(
+                f"{value!r} is not an image repository such as acrmeajudaai.azurecr.io/meajudaai-api "
+                "(lowercase, no tag or digest: the tag is release.id)"
+            )
+        return value
+
+    def reference(self, release_id: str) -> str:
+        return f"{self.repository}:{release_id}"
+
+
 class ApiSettings(ConfigModel):
     """The API's hosting and its app settings (App Service now; Kubernetes where a stack chooses it)."""
 
     hosting: Hosting = "appService"
+    image: ImageSettings = ImageSettings()
     name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$")
     # Runbook rollback step 1 as code: stops the API (App Service taken offline / replicas 0).
     stopped: bool = False
@@ -269,10 +303,6 @@ class ApiSettings(ConfigModel):
     plan_capacity: int = Field(default=1, ge=1, le=30)
     zone_redundant: bool = False
     always_on: bool = False
-    dotnet_version: Literal["10.0"] = "10.0"
-    # Log categories with a dot (Npgsql.Connection) cannot be app settings on Linux App Service (it turns
-    # '.' into '_'), so they go on the startup command line, which needs the API's assembly name.
-    startup_assembly: str = Field(default="MeAjudaAi.ApiService.dll", pattern=r"^[A-Za-z0-9_.]+\.dll$")
     health_check_path: str = Field(default="/health", pattern=r"^/[A-Za-z0-9/_-]*$")
     public_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+$")
     auth: AuthSettings = AuthSettings()
@@ -446,7 +476,12 @@ class Settings(ConfigModel):
                 "database.publicNetworkAccess false needs network.enabled true "
                 "(otherwise nothing can reach the server)"
             )
-        problems = environment_problems(self.kubernetes, self.environment, self.api.hosting)
+        if not IMAGE_TAG.match(self.release.id) or self.release.id.lower() == "latest":
+            raise ValueError(
+                f"release.id {self.release.id!r} is also the API image's tag: letters, digits, '_', '.' "
+                "and '-' only, not starting with '.' or '-', and never 'latest'"
+            )
+        problems = environment_problems(self.kubernetes, self.environment)
         if problems:
             # One line per problem, each naming its key like every other settings error.
             raise ValueError(f"\n  {PROJECT}:".join(problems))
@@ -455,6 +490,11 @@ class Settings(ConfigModel):
                 "api.alwaysOn must be true outside dev (Hangfire workers stop when the app idles)"
             )
         return self
+
+    @property
+    def api_image(self) -> str:
+        """The image both hosts run: the configured repository, tagged with the release being deployed."""
+        return self.api.image.reference(self.release.id)
 
 
 # ------------------------------------------------------------------------------------------- presets

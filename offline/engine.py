@@ -236,7 +236,7 @@ class CaptureMonitor(MockMonitor):
                 else computed.resource_id(request.type, request.name, visible)
             )
             extra = computed.computed_outputs(request.type, request.name, visible, rid)
-        merged = _merge_computed(plain_inputs, extra)
+        merged = _merge_computed(computed.output_shaped(plain_inputs, self.preview, UNKNOWN), extra)
         # The engine marks these outputs secret (pulumi-random's `result`, for example).
         for key in request.additionalSecretOutputs:
             if key in merged and not is_secret(merged[key]):

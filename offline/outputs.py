@@ -281,6 +281,23 @@ def resource_id(token: str, logical: str, inputs: Inputs) -> str:
     return f"{logical}-id"
 
 
+def output_shaped(inputs: dict[str, Any], preview: bool, unknown: str) -> dict[str, Any]:
+    """Inputs whose output has another shape, reshaped as the provider reports them.
+
+    A managed identity's `userAssignedIdentities` goes in as a list of identity ids and comes back as a
+    map of id -> {principalId, clientId}; until every id is known, so is the map not.
+    """
+    identity = inputs.get("identity")
+    if not isinstance(identity, Mapping) or not isinstance(identity.get("userAssignedIdentities"), list):
+        return inputs
+    ids = identity["userAssignedIdentities"]
+    shaped: Any = unknown
+    if not preview and unknown not in ids:
+        # The same values the identity's own outputs carry (_user_identity derives them from its id).
+        shaped = {str(i): {key: fake_guid(str(i), key) for key in ("principalId", "clientId")} for i in ids}
+    return {**inputs, "identity": {**identity, "userAssignedIdentities": shaped}}
+
+
 def computed_outputs(token: str, logical: str, inputs: Inputs, rid: str) -> dict[str, Any]:
     """Outputs a provider would add after create. Inputs are echoed by the caller; this adds the rest."""
     if token.startswith("random:"):

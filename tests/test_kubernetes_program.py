@@ -39,7 +39,8 @@ KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
 API_SECRET = "api-k8s-secrets"
 
 REPOSITORY = "acrmeajudaai.azurecr.io/meajudaai-api"
-DIGEST = "sha256:6b1c4e0b7c5f0a9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
+# staging pulls from another registry, set once in api.image for both hosts.
+STAGING_REPOSITORY = "registry.staging.meajudaai.com/platform/meajudaai-api"
 APP_ROUTING = "webapprouting.kubernetes.azure.com"
 
 
@@ -48,12 +49,11 @@ def on_kubernetes(stack: str, kubernetes: dict[str, Any], **api: Any) -> dict[st
     return {**patched(stack, "api", {"hosting": "kubernetes", **api}), f"{PROJECT}:kubernetes": kubernetes}
 
 
-# staging on AKS through a kubeconfig file, on an older minor version, the image pinned by digest.
+# staging on AKS through a kubeconfig file, on an older minor version.
 STAGING_CLUSTER = {
     "kubeconfig": ".kube/aks-staging.yaml",
     "context": "aks-meajudaai-staging",
     "version": "1.33",
-    "image": {"repository": REPOSITORY, "tag": DIGEST},
     "ingress": {
         "host": "api.staging.meajudaai.com",
         "tlsSecretName": "meajudaai-api-tls",
@@ -62,13 +62,15 @@ STAGING_CLUSTER = {
 }
 PROD_CLUSTER = {
     "context": "aks-meajudaai-prod",
-    "image": {"repository": REPOSITORY, "tag": "1.4.2"},
     "ingress": {"host": "api.meajudaai.com", "tlsSecretName": "meajudaai-api-tls", "className": APP_ROUTING},
 }
 # case -> (stack, extra config)
 CASES: dict[str, tuple[str, dict[str, Any] | None]] = {
     "dev": ("dev", None),
-    "staging": ("staging", on_kubernetes("staging", STAGING_CLUSTER)),
+    "staging": (
+        "staging",
+        on_kubernetes("staging", STAGING_CLUSTER, image={"repository": STAGING_REPOSITORY}),
+    ),
     "prod": ("prod", on_kubernetes("prod", PROD_CLUSTER)),
     "prod-stopped": ("prod", on_kubernetes("prod", PROD_CLUSTER, stopped=True)),
 }
@@ -197,9 +199,9 @@ def test_namespace_enforces_restricted_pods_and_is_protected_in_prod(case) -> No
     ("case", "image", "resources"),
     [("dev", f"{REPOSITORY}:c2f3a2362",
       {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}),
-     ("staging", f"{REPOSITORY}@{DIGEST}",
+     ("staging", f"{STAGING_REPOSITORY}:cc4de0a8",
       {"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "1", "memory": "768Mi"}}),
-     ("prod", f"{REPOSITORY}:1.4.2",
+     ("prod", f"{REPOSITORY}:cc4de0a8",
       {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}})],
 )  # fmt: skip
 def test_api_container_spec(case, image, resources) -> None:
@@ -207,8 +209,9 @@ def test_api_container_spec(case, image, resources) -> None:
     deployment = run.one(DEPLOYMENT)
     api = container(deployment)
     assert deployment.get("metadata.name") == API_NAME
-    # A digest pins the image by content; a tag names the release.
+    # The image's tag is the release the gate judged (its stamp is on the same Deployment).
     assert api["image"] == image
+    assert api["image"].rsplit(":", 1)[1] == read_stamp(deployment.get("metadata.annotations")).facts.release
     assert api["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     assert api["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
     assert api["startupProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
@@ -261,11 +264,18 @@ def test_configuration_has_the_keys_and_values_of_the_app_service_settings(stack
     assert not set(data) & set(secret_data)
 
     moved = {"Logging__LogLevel__Npgsql.Connection"}
-    web_settings = app_service.app_settings()
+    # Settings for App Service itself (which port the container listens on, no shared /home storage), not
+    # for the app: on Kubernetes the container spec says the same.
+    web_settings = {
+        k: v
+        for k, v in app_service.app_settings().items()
+        if k not in {"WEBSITES_PORT", "WEBSITES_ENABLE_APP_SERVICE_STORAGE"}
+    }
     assert set(data) | set(secret_data) == set(web_settings) | moved
     assert {k: v for k, v in web_settings.items() if k in data} == {k: data[k] for k in set(data) - moved}
     command_line = app_service.one(WEB_APP).get("siteConfig.appCommandLine")
-    assert command_line.split()[2:] == [f"--Logging:LogLevel:Npgsql.Connection={data[k]}" for k in moved]
+    # The image's entrypoint runs the API; the startup command only appends these arguments.
+    assert command_line.split() == [f"--Logging:LogLevel:Npgsql.Connection={data[k]}" for k in moved]
 
     vault = {s.get("secretName"): s.get("properties.value") for s in k8s.of_type(KEY_VAULT_SECRET)}
     for key, value in secret_data.items():
@@ -430,9 +440,7 @@ def test_preview_knows_everything_the_gate_and_the_rules_read() -> None:
 # ---------------------------------------------------------------------------------- bad settings
 @pytest.mark.parametrize(
     ("patch", "key"),
-    [({"image": {"tag": "latest"}}, "kubernetes.image.tag"),
-     ({"image": {"tag": ""}}, "kubernetes.image.tag"),
-     ({"image": {"repository": f"{REPOSITORY}:1.0"}}, "kubernetes.image.repository"),
+    [({"image": {"repository": REPOSITORY, "tag": "1.0"}}, "kubernetes.image"),
      ({"localPostgres": {"enabled": True}}, "kubernetes.localPostgres.enabled"),
      ({"podDisruptionBudget": {"minAvailable": 3}}, "kubernetes.podDisruptionBudget.minAvailable"),
      ({"replicaz": 2}, "kubernetes.replicaz")],
@@ -443,11 +451,9 @@ def test_program_refuses_bad_kubernetes_settings_naming_the_key(patch, key) -> N
     assert kubernetes_objects(run) == []
 
 
-def test_kubernetes_hosting_without_an_image_is_refused() -> None:
-    run = run_stack("staging", extra=on_kubernetes("staging", {}))
+def test_a_release_id_that_cannot_tag_the_image_is_refused() -> None:
+    extra = {**on_kubernetes("staging", STAGING_CLUSTER), **patched("staging", "release", {"id": "1.4+b7"})}
+    run = run_stack("staging", extra=extra)
     assert run.error is not None
-    assert (
-        f"{PROJECT}:kubernetes.image (repository and tag) is required when api.hosting is kubernetes"
-        in run.error
-    )
+    assert f"{PROJECT}:release.id '1.4+b7' is also the API image's tag" in run.error
     assert kubernetes_objects(run) == []

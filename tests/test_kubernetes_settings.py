@@ -9,21 +9,18 @@ from typing import Any
 import pytest
 
 from components.kubernetes_app import Scaling, scaling
-from components.kubernetes_settings import KUBERNETES_PRESETS, KubernetesSettings, image_reference, quantity
+from components.kubernetes_settings import KUBERNETES_PRESETS, KubernetesSettings, quantity
 from components.settings import SettingsError
 from tests.test_settings import KEYCLOAK, PROD_AUTH
 from tests.test_settings import load as load_stack_settings
 
-IMAGE = {"repository": "acrmeajudaai.azurecr.io/meajudaai-api", "tag": "1.4.2"}
-DIGEST = "sha256:" + "0123456789abcdef" * 4
 # What each environment needs of `api` besides the hosting (staging and prod authenticate with Keycloak).
 AUTH: dict[str, dict[str, Any]] = {"dev": {}, "staging": KEYCLOAK, "prod": PROD_AUTH}
 
 
 def load(environment: str = "dev", hosting: str = "kubernetes", **keys: Any) -> KubernetesSettings:
-    """The settings of a stack of `environment` whose `meajudaai-infra:kubernetes` is `keys` (with an image
-    unless given) and whose `api.hosting` is `hosting`."""
-    keys.setdefault("image", IMAGE)
+    """The settings of a stack of `environment` whose `meajudaai-infra:kubernetes` is `keys` and whose
+    `api.hosting` is `hosting`."""
     return load_stack_settings(
         environment, api={**AUTH[environment], "hosting": hosting}, kubernetes=keys
     ).kubernetes
@@ -44,16 +41,10 @@ def test_presets_are_valid(environment) -> None:
     assert settings.lowest_replicas == {"dev": 1, "staging": 2, "prod": 3}[environment]
 
 
-def test_dev_defaults_to_kubernetes_and_so_needs_an_image() -> None:
-    assert load_stack_settings("dev", kubernetes={"image": IMAGE}).api.hosting == "kubernetes"
-    with pytest.raises(SettingsError, match=r"kubernetes\.image \(repository and tag\) is required"):
-        load_stack_settings("dev", kubernetes={})
-
-
-@pytest.mark.parametrize("environment", ["staging", "prod"])
-def test_staging_and_prod_default_to_app_service_and_need_no_image(environment) -> None:
-    settings = load_stack_settings(environment, api=AUTH[environment], kubernetes={})
-    assert (settings.api.hosting, settings.kubernetes.image) == ("appService", None)
+def test_dev_defaults_to_kubernetes_and_staging_and_prod_to_app_service() -> None:
+    assert load_stack_settings("dev").api.hosting == "kubernetes"
+    for environment in ("staging", "prod"):
+        assert load_stack_settings(environment, api=AUTH[environment]).api.hosting == "appService"
 
 
 def test_the_stack_file_overrides_the_preset_key_by_key() -> None:
@@ -63,24 +54,12 @@ def test_the_stack_file_overrides_the_preset_key_by_key() -> None:
     assert (resources.limits.cpu, resources.limits.memory, resources.requests.cpu) == ("2", "2Gi", "500m")
 
 
-def test_image_reference_uses_a_tag_or_a_digest() -> None:
-    tagged, pinned = load().image, load(image={**IMAGE, "tag": DIGEST}).image
-    assert tagged is not None and tagged.reference == "acrmeajudaai.azurecr.io/meajudaai-api:1.4.2"
-    assert pinned is not None and pinned.reference == f"acrmeajudaai.azurecr.io/meajudaai-api@{DIGEST}"
-    assert image_reference("registry:5000/api", DIGEST) == f"registry:5000/api@{DIGEST}"
-
-
 @pytest.mark.parametrize(
     ("keys", "key", "words"),
     [
-        ({"image": {**IMAGE, "tag": "latest"}}, "kubernetes.image.tag", "'latest' is not allowed"),
-        ({"image": {**IMAGE, "tag": "LATEST"}}, "kubernetes.image.tag", "'latest' is not allowed"),
-        ({"image": {**IMAGE, "tag": ""}}, "kubernetes.image.tag", "must not be empty"),
-        ({"image": {**IMAGE, "tag": "sha256:abc"}}, "kubernetes.image.tag", "neither an image tag nor"),
-        ({"image": {"repository": IMAGE["repository"]}}, "kubernetes.image.tag", "Field required"),
-        ({"image": {**IMAGE, "repository": "Acr.io/API"}}, "kubernetes.image.repository", "no tag or digest"),
-        ({"image": {**IMAGE, "repository": "acr.io/api@sha256:x"}}, "kubernetes.image.repository",
-         "lowercase"),
+        # The image moved to api.image (one image for both hosts, tagged with release.id).
+        ({"image": {"repository": "acrmeajudaai.azurecr.io/meajudaai-api", "tag": "1.4.2"}},
+         "kubernetes.image", "unknown setting"),
         ({"version": "1.9"}, "kubernetes.version", "String should match pattern"),
         ({"version": 1.34}, "kubernetes.version", "Input should be a valid string"),
         ({"replicas": 0}, "kubernetes.replicas", "greater than or equal to 1"),
@@ -110,7 +89,6 @@ def test_bad_values_are_rejected_naming_the_key(keys, key, words) -> None:
 @pytest.mark.parametrize(
     ("environment", "hosting", "keys", "words"),
     [
-        ("dev", "kubernetes", {"image": None}, "kubernetes.image (repository and tag) is required"),
         ("prod", "appService", {"localPostgres": {"enabled": True}},
          "kubernetes.localPostgres.enabled is for dev"),
         ("staging", "kubernetes", {"podDisruptionBudget": {"minAvailable": 2}},
@@ -132,10 +110,9 @@ def test_environment_rules_name_the_key(environment, hosting, keys, words) -> No
 
 
 def test_environment_rules_allow_what_dev_needs() -> None:
-    # dev: one pod, no budget, no TLS, its own database; and no image needed while it runs on App Service.
+    # dev: one pod, no budget, no TLS, its own database.
     ingress = load("dev", ingress={"host": "api.meajudaai.localhost"}).ingress
     assert ingress is not None and ingress.tls_secret_name is None
-    assert load("dev", "appService", image=None).image is None
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from components.naming import resource_group_id, unique_string
+from gate.stamp import read_stamp
 from offline.outputs import SUBSCRIPTION_ID
 from tests.program import STACKS, Run, UnknownValue, patched, run_stack
 
@@ -233,10 +234,13 @@ def test_web_app_security_and_runtime(app_stack: str, preview: bool) -> None:
     env = env_of(app_stack)
     assert app.get("name") == ("meajudaai-api" if env == "prod" else f"meajudaai-api-{env}")
     assert app.get("httpsOnly") is True
-    assert app.get("identity.type") == "SystemAssigned"
+    assert app.get("identity.type") == "UserAssigned"
     assert app.get("enabled") is True
     config = app.get("siteConfig")
-    assert config["linuxFxVersion"] == "DOTNETCORE|10.0"
+    # The release's container image: the tag is the release id the stack file names.
+    release = "c2f3a2362" if env == "dev" else "cc4de0a8"
+    assert config["linuxFxVersion"] == f"DOCKER|acrmeajudaai.azurecr.io/meajudaai-api:{release}"
+    assert config["acrUseManagedIdentityCreds"] is True
     assert config["minTlsVersion"] == "1.2"
     assert config["ftpsState"] == "Disabled"
     assert config["remoteDebuggingEnabled"] is False
@@ -300,9 +304,14 @@ def test_key_vault_rbac_soft_delete_and_purge_protection_in_prod(stack: str) -> 
         assert "enablePurgeProtection" not in vault.get("properties")
 
 
-def test_the_web_app_identity_reads_its_secrets_and_nothing_more(app_stack: str) -> None:
+def test_the_web_app_identity_reads_its_secrets_pulls_its_image_and_nothing_more(app_stack: str) -> None:
     result = run(app_stack)
     app = result.one("azure-native:web:WebApp")
+    identity = result.one("azure-native:managedidentity:UserAssignedIdentity")
+    # The app runs as this identity, for its image pulls and its Key Vault references alike.
+    assert app.get("identity.userAssignedIdentities") == [identity.id]
+    assert app.get("keyVaultReferenceIdentity") == identity.id
+    assert app.get("siteConfig.acrUserManagedIdentityID") == identity.outputs["clientId"]
     referenced = sorted(
         {
             m.group(1)
@@ -315,15 +324,38 @@ def test_the_web_app_identity_reads_its_secrets_and_nothing_more(app_stack: str)
     assert "postgres-admin-password" in secrets
     assert "postgres-admin-password" not in referenced
     assignments = result.of_type("azure-native:authorization:RoleAssignment")
-    scopes = sorted(a.get("scope") for a in assignments)
-    # One assignment per referenced secret, scoped to that secret: never the vault, never the admin password.
-    assert scopes == sorted(secrets[name].id for name in referenced)
+    by_role: dict[str, list[str]] = {}
     for assignment in assignments:
-        assert assignment.get("roleDefinitionId").endswith(
-            "/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"
-        )
-        assert assignment.get("principalId") == app.outputs["identity"]["principalId"]
+        role = assignment.get("roleDefinitionId").rsplit("/roleDefinitions/", 1)[1]
+        by_role.setdefault(role, []).append(assignment.get("scope"))
+        assert assignment.get("principalId") == identity.outputs["principalId"]
         assert assignment.get("principalType") == "ServicePrincipal"
+    # Key Vault Secrets User once per referenced secret, scoped to that secret: never the vault, never
+    # the admin password; AcrPull on the registry the image comes from, and nothing else.
+    assert sorted(by_role["4633458b-17de-408a-b874-0445c86b69e6"]) == sorted(
+        secrets[name].id for name in referenced
+    )
+    registry = resource_group_id(SUBSCRIPTION_ID, "rg-meajudaai")
+    registry += "/providers/Microsoft.ContainerRegistry/registries/acrmeajudaai"
+    assert by_role["7f951dda-4ed3-4680-a7ca-43fe172d538d"] == [registry]
+    assert set(by_role) == {"4633458b-17de-408a-b874-0445c86b69e6", "7f951dda-4ed3-4680-a7ca-43fe172d538d"}
+    # Granted before the app exists: its first start pulls the image and resolves its references.
+    assert {a.urn for a in assignments} <= set(app.dependencies)
+
+
+def test_the_app_service_release_is_the_image_and_the_stamp(app_stack: str) -> None:
+    """A new release.id changes what App Service runs, and the gate's stamp on the same app says so."""
+    if app_stack == DEV_ON_APP_SERVICE:
+        hosting = patched("dev", "api", {"hosting": "appService"})
+        result = run_stack("dev", extra={**hosting, **patched("dev", "release", {"id": "r2"})})
+    else:
+        result = run_stack(app_stack, extra=patched(app_stack, "release", {"id": "2026.12.2"}))
+    assert result.error is None, result.error
+    app = result.one("azure-native:web:WebApp")
+    image = app.get("siteConfig.linuxFxVersion").removeprefix("DOCKER|")
+    stamped = read_stamp(app.get("tags")).facts.release
+    assert image == f"acrmeajudaai.azurecr.io/meajudaai-api:{stamped}"
+    assert stamped == ("r2" if app_stack == DEV_ON_APP_SERVICE else "2026.12.2")
 
 
 def test_generated_admin_password_is_kept_in_key_vault_as_a_secret(stack: str) -> None:

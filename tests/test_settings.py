@@ -18,7 +18,6 @@ RELEASE = {
         "hangfirePostgreSql": "1.21.1",
     },
 }
-IMAGE = {"repository": "acrmeajudaai.azurecr.io/meajudaai-api", "tag": "1.0.0"}
 KEYCLOAK = {"auth": {"keycloakUrl": "https://auth.example.com"}}
 PROD_AUTH = {"auth": {"keycloakUrl": "https://auth.example.com", "externalProviders": ["google"]}}
 
@@ -26,7 +25,6 @@ PROD_AUTH = {"auth": {"keycloakUrl": "https://auth.example.com", "externalProvid
 def raw(**keys: Any) -> dict[str, str]:
     """Stack config as Pulumi hands it to the program: objects as JSON strings, scalars as strings."""
     keys.setdefault("release", RELEASE)
-    keys.setdefault("kubernetes", {"image": IMAGE})
     return {k: json.dumps(v) if isinstance(v, dict | list) else str(v) for k, v in keys.items()}
 
 
@@ -150,6 +148,18 @@ def test_deep_merge_replaces_lists_and_merges_objects() -> None:
         ({"location": "Brazil South"}, "meajudaai-infra:location", "pattern"),
         ({"extraTags": {"a/b": "c"}}, "meajudaai-infra:extraTags", "<>%&"),
         ({"unknownKey": {"x": 1}}, "meajudaai-infra:unknownKey", "unknown setting"),
+        (
+            {"api": {"image": {"repository": "Acr.io/API"}}},
+            "meajudaai-infra:api.image.repository",
+            "the tag is release.id",
+        ),
+        (
+            {"api": {"image": {"repository": "acrmeajudaai.azurecr.io/meajudaai-api:1.0"}}},
+            "meajudaai-infra:api.image.repository",
+            "no tag or digest",
+        ),
+        ({"release": {**RELEASE, "id": "1.4.0+build.7"}}, "meajudaai-infra:release.id", "image's tag"),
+        ({"release": {**RELEASE, "id": "latest"}}, "meajudaai-infra:release.id", "never 'latest'"),
     ],
 )
 def test_a_bad_value_is_rejected_naming_the_key_and_what_is_allowed(
@@ -186,6 +196,17 @@ def test_the_same_values_pass_when_they_are_good() -> None:
     )
     assert settings.database.firewall_rules[0].end_ip == "203.0.113.255"
     assert settings.messaging.topics[-1] == "orders"
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_api_image_is_tagged_with_the_release_being_deployed(stack: str) -> None:
+    auth = {} if stack == "dev" else {"auth": {"keycloakUrl": "https://auth.example.com"}}
+    if stack == "prod":
+        auth["auth"]["externalProviders"] = ["google"]
+    settings = load(stack, api=auth, release={**RELEASE, "id": "2026.12.1"})
+    assert settings.api_image == "acrmeajudaai.azurecr.io/meajudaai-api:2026.12.1"
+    moved = load(stack, api={**auth, "image": {"repository": "registry.example.com:5000/team/api"}})
+    assert moved.api_image == "registry.example.com:5000/team/api:cc4de0a8"
 
 
 def test_an_existing_vnet_needs_all_three_ids() -> None:

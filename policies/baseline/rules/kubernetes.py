@@ -104,8 +104,8 @@ KUBERNETES_POLICIES: tuple[tuple[str, Severity, str, str], ...] = (
         "Every container image names a tag other than `latest`, or a digest (`@sha256:`); an image "
         "without either means `latest`. A moving tag makes the release the gate approved and the one that "
         "runs two different things, and a rollback cannot return to it.",
-        "Set `kubernetes.image.tag` in the stack config to the released version or to a digest "
-        "`sha256:<64 hex>`; never `latest`.",
+        "Give the container an explicit tag or a digest `@sha256:<64 hex>`, never `latest`; the API's "
+        "image is tagged with `release.id` by the program.",
     ),
     (
         "kubernetes-run-as-non-root",

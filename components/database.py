@@ -124,6 +124,26 @@ class PostgresDatabase(pulumi.ComponentResource):
                 adopt(adoption, server_path, ignore=ADOPTION_IGNORES)
             ),
         )
+        # Azure runs one operation at a time on a flexible server and answers any other with ServerBusy:
+        # every child operation (parameters, database, firewall rules, private endpoint) waits for the one
+        # before it. Parameters come first: PostGIS must be allow-listed before the app creates it.
+        last: list[pulumi.Resource] = [server]
+
+        def next_in_line(options: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+            return options.merge(pulumi.ResourceOptions(depends_on=list(last)))
+
+        for parameter, value in server_parameters(settings).items():
+            last = [
+                dbforpostgresql.Configuration(
+                    f"{name}-{parameter.replace('.', '-').replace('_', '-')}",
+                    configuration_name=parameter,
+                    server_name=server.name,
+                    resource_group_name=resource_group_name,
+                    source="user-override",
+                    value=value,
+                    opts=next_in_line(child),
+                )
+            ]
         database = dbforpostgresql.Database(
             f"{name}-db",
             database_name=settings.database_name,
@@ -131,42 +151,34 @@ class PostgresDatabase(pulumi.ComponentResource):
             resource_group_name=resource_group_name,
             charset="UTF8",
             collation="en_US.utf8",
-            opts=stateful.merge(
-                adopt(
-                    adoption,
-                    f"{server_path}/databases/{settings.database_name}",
-                    ignore=["charset", "collation"],
+            opts=next_in_line(
+                stateful.merge(
+                    adopt(
+                        adoption,
+                        f"{server_path}/databases/{settings.database_name}",
+                        ignore=["charset", "collation"],
+                    )
                 )
             ),
         )
-        previous: list[pulumi.Resource] = []
-        for parameter, value in server_parameters(settings).items():
-            # Azure rejects concurrent configuration updates on one server: chain them.
-            configuration = dbforpostgresql.Configuration(
-                f"{name}-{parameter.replace('.', '-').replace('_', '-')}",
-                configuration_name=parameter,
-                server_name=server.name,
-                resource_group_name=resource_group_name,
-                source="user-override",
-                value=value,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[server, *previous]),
-            )
-            previous = [configuration]
+        last = [database]
         if settings.public_network_access:
             rules = [(rule.name, rule.start_ip, rule.end_ip) for rule in settings.firewall_rules]
             if settings.allow_azure_services:
                 # 0.0.0.0-0.0.0.0 is Azure's convention for "Azure services", not a public range.
                 rules.append(("AllowAzureServices", "0.0.0.0", "0.0.0.0"))
             for rule_name, start, end in rules:
-                dbforpostgresql.FirewallRule(
-                    f"{name}-fw-{rule_name}",
-                    firewall_rule_name=rule_name,
-                    server_name=server.name,
-                    resource_group_name=resource_group_name,
-                    start_ip_address=start,
-                    end_ip_address=end,
-                    opts=child,
-                )
+                last = [
+                    dbforpostgresql.FirewallRule(
+                        f"{name}-fw-{rule_name}",
+                        firewall_rule_name=rule_name,
+                        server_name=server.name,
+                        resource_group_name=resource_group_name,
+                        start_ip_address=start,
+                        end_ip_address=end,
+                        opts=next_in_line(child),
+                    )
+                ]
         if private_access is not None:
             endpoint = network.PrivateEndpoint(
                 f"{name}-pe",
@@ -182,7 +194,7 @@ class PostgresDatabase(pulumi.ComponentResource):
                     }
                 ],
                 tags=tags,
-                opts=child,
+                opts=next_in_line(child),
             )
             network.PrivateDnsZoneGroup(
                 f"{name}-pe-dns",

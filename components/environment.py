@@ -203,6 +203,7 @@ def build_environment(
         location=settings.location,
         workspace_id=observability.workspace_id,
         app_insights_id=observability.app_insights_arm_id,
+        telemetry=[observability],
         api_base_url=api_url,
         diagnostics_targets={
             **diagnostics,

@@ -8,7 +8,7 @@ The queries live in `monitoring/kql/` (one file each); their telemetry contract 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -129,6 +129,11 @@ class Monitoring(pulumi.ComponentResource):
         location: str,
         workspace_id: pulumi.Input[str],
         app_insights_id: pulumi.Input[str],
+        # Where the alerts' data lives (the workspace and the Application Insights component). The ids above
+        # are built from names so a preview knows them, which hides the dependency: Azure validates a log
+        # alert's query against the workspace's tables and a web test's hidden-link against the component,
+        # so both must exist first.
+        telemetry: Sequence[pulumi.Resource],
         api_base_url: pulumi.Input[str] | None,
         diagnostics_targets: Mapping[str, pulumi.Input[str]],
         webhook_url: pulumi.Input[str] | None,
@@ -137,7 +142,9 @@ class Monitoring(pulumi.ComponentResource):
     ) -> None:
         super().__init__("meajudaai:monitoring:Monitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        after_telemetry = pulumi.ResourceOptions(parent=self, depends_on=list(telemetry))
         self._tags = tags
+        self._after_telemetry = after_telemetry
 
         action_group = monitor.ActionGroup(
             f"{name}-action-group",
@@ -202,7 +209,7 @@ class Monitoring(pulumi.ComponentResource):
                 ),
                 actions=monitor.ActionsArgs(action_groups=[action_group.id]),
                 tags={**tags, SIGNAL_TAG: alert.signal},
-                opts=child,
+                opts=after_telemetry,
             )
 
         checks = (
@@ -249,7 +256,6 @@ class Monitoring(pulumi.ComponentResource):
         resource_group_name: pulumi.Input[str],
         location: str,
     ) -> None:
-        child = pulumi.ResourceOptions(parent=self)
         # Azure refuses a web test without this tag linking it to its Application Insights component.
         hidden_link = pulumi.Output.from_input(app_insights_id).apply(
             lambda component: {**self._tags, f"hidden-link:{component}": "Resource"}
@@ -279,7 +285,7 @@ class Monitoring(pulumi.ComponentResource):
                 s_sl_cert_remaining_lifetime_check=7,
             ),
             tags=hidden_link,
-            opts=child,
+            opts=self._after_telemetry,
         )
         monitor.MetricAlert(
             f"{name}-alert",
@@ -300,5 +306,5 @@ class Monitoring(pulumi.ComponentResource):
             ),
             actions=[monitor.MetricAlertActionArgs(action_group_id=action_group_id)],
             tags={**self._tags, SIGNAL_TAG: signal},
-            opts=child,
+            opts=self._after_telemetry,
         )

@@ -115,8 +115,11 @@ class PostgresDatabase(pulumi.ComponentResource):
             auth_config={"password_auth": "Enabled", "active_directory_auth": "Disabled"},
             tags=tags,
             opts=stateful.merge(
-                # Azure picks the standby zone itself; recording its choice must not read as drift.
-                pulumi.ResourceOptions(ignore_changes=["highAvailability.standbyAvailabilityZone"])
+                # Azure picks the zones itself (the program leaves them unset): after a `pulumi refresh`
+                # records its choice, an update must not try to take it back.
+                pulumi.ResourceOptions(
+                    ignore_changes=["availabilityZone", "highAvailability.standbyAvailabilityZone"]
+                )
             ).merge(
                 # What the Bicep left to Azure or sized differently (and the password, which ARM never
                 # returns): the import run leaves it alone, the run after it applies it. Sizes change in

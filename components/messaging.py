@@ -65,9 +65,14 @@ class Messaging(pulumi.ComponentResource):
             public_network_access="Enabled" if settings.public_network_access else "Disabled",
             disable_local_auth=settings.disable_local_auth,
             tags={**tags, **justification_tags},
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect).merge(
-                adopt(adoption, namespace_path, ignore=["tags"])
-            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=protect,
+                retain_on_delete=protect,
+                # Azure makes namespaces zone-redundant itself where the region has zones; the program
+                # leaves it unset, so what a refresh records is Azure's choice, not drift.
+                ignore_changes=["zoneRedundant"],
+            ).merge(adopt(adoption, namespace_path, ignore=["tags"])),
         )
         rules = {
             rule_name: servicebus.NamespaceAuthorizationRule(

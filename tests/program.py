@@ -131,3 +131,9 @@ def _cached(stack: str, preview: bool, extra_json: str) -> Run:
     project = load_project(ROOT)
     config = load_stack(project, stack, json.loads(extra_json) if extra_json else None)
     return _convert(run_program(config, preview=preview))
+
+
+def run_again(stack: str, extra: dict[str, Any] | None = None) -> Run:
+    """A fresh run of the stack in update mode, never from the cache: for comparing two runs."""
+    project = load_project(ROOT)
+    return _convert(run_program(load_stack(project, stack, extra), preview=False))

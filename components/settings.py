@@ -159,11 +159,16 @@ class DatabaseSettings(ConfigModel):
     @field_validator("extensions")
     @classmethod
     def _extensions(cls, value: list[str]) -> list[str]:
+        # azure.extensions takes names in either case (the portal lists them upper case, `CREATE EXTENSION`
+        # and Azure's docs write them lower case); the same name twice is a mistake either way.
         for name in value:
-            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
                 raise ValueError(
-                    f"extension names are upper case as azure.extensions lists them, got {name!r}"
+                    f"extension name {name!r} is not a PostgreSQL extension name such as postgis or pg_trgm"
                 )
+        folded = [name.lower() for name in value]
+        if len(set(folded)) != len(folded):
+            raise ValueError(f"extensions lists a name twice: {value}")
         return value
 
     @model_validator(mode="after")
@@ -200,6 +205,13 @@ class MessagingSettings(ConfigModel):
     app_rights: Literal["manage", "sendListen"] = "sendListen"
     justifications: Justifications = Justifications()
 
+    @field_validator("namespace_name")
+    @classmethod
+    def _namespace_name(cls, value: str | None) -> str | None:
+        if value is not None and value.lower().endswith(("-sb", "-mgmt")):
+            raise ValueError(f"{value!r}: Service Bus namespace names cannot end with -sb or -mgmt")
+        return value
+
     @field_validator("topics")
     @classmethod
     def _topics(cls, value: list[str]) -> list[str]:
@@ -224,11 +236,20 @@ class MessagingSettings(ConfigModel):
 
 # ------------------------------------------------------------------------------------------- key vault
 class KeyVaultSettings(ConfigModel):
+    # Global, 3-24 characters, and reserved while a deleted vault is soft-deleted: after a destroy of dev or
+    # staging either purge the old vault or name a new one here (docs/operations.md, "Destroy and recreate").
     name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
     sku: Literal["standard", "premium"] = "standard"
     soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
     purge_protection: bool = False
     public_network_access: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _vault_name(cls, value: str | None) -> str | None:
+        if value is not None and "--" in value:
+            raise ValueError(f"{value!r}: Key Vault names cannot contain consecutive hyphens")
+        return value
 
 
 # ----------------------------------------------------------------------------------------------- api

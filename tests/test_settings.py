@@ -104,7 +104,27 @@ def test_deep_merge_replaces_lists_and_merges_objects() -> None:
         ({"database": {"storageSizeGb": 33}}, "meajudaai-infra:database.storageSizeGb", "32, 64"),
         ({"database": {"version": "11"}}, "meajudaai-infra:database.version", "'16'"),
         ({"database": {"highAvailability": "ZoneRedundant"}}, "meajudaai-infra:database", "Burstable"),
-        ({"database": {"extensions": ["postgis"]}}, "meajudaai-infra:database.extensions", "upper case"),
+        (
+            {"database": {"extensions": ["post gis"]}},
+            "meajudaai-infra:database.extensions",
+            "not a PostgreSQL extension name",
+        ),
+        (
+            {"database": {"extensions": ["postgis", "POSTGIS"]}},
+            "meajudaai-infra:database.extensions",
+            "lists a name twice",
+        ),
+        ({"keyVault": {"name": "kv--meajudaai"}}, "meajudaai-infra:keyVault.name", "consecutive hyphens"),
+        (
+            {"messaging": {"namespaceName": "meajudaai-dev-sb"}},
+            "meajudaai-infra:messaging.namespaceName",
+            "cannot end with -sb or -mgmt",
+        ),
+        (
+            {"messaging": {"namespaceName": "meajudaai-MGMT"}},
+            "meajudaai-infra:messaging.namespaceName",
+            "cannot end with -sb or -mgmt",
+        ),
         (
             {
                 "database": {
@@ -180,11 +200,16 @@ def test_the_same_values_pass_when_they_are_good() -> None:
             "skuName": "Standard_D2ds_v5",
             "highAvailability": "ZoneRedundant",
             "storageSizeGb": 64,
-            "extensions": ["POSTGIS", "PG_TRGM"],
+            "extensions": ["postgis", "PG_TRGM"],
             "firewallRules": [{"name": "office", "startIp": "203.0.113.0", "endIp": "203.0.113.255"}],
             "serverName": "psql-dev-custom",
         },
-        messaging={"sku": "Premium", "topics": ["MeAjudaAi-events", "users-events", "orders"]},
+        messaging={
+            "sku": "Premium",
+            "topics": ["MeAjudaAi-events", "users-events", "orders"],
+            "namespaceName": "sb-meajudaai-sbx",
+        },
+        keyVault={"name": "kv-meajudaai-dev-2"},
         api={"planSku": "P1v3", "planCapacity": 2, "zoneRedundant": True, "logging": {"Npgsql": "Warning"}},
         network={
             "enabled": True,
@@ -196,6 +221,11 @@ def test_the_same_values_pass_when_they_are_good() -> None:
     )
     assert settings.database.firewall_rules[0].end_ip == "203.0.113.255"
     assert settings.messaging.topics[-1] == "orders"
+    assert settings.database.extensions == ["postgis", "PG_TRGM"]
+    assert (settings.messaging.namespace_name, settings.key_vault.name) == (
+        "sb-meajudaai-sbx",
+        "kv-meajudaai-dev-2",
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 
 from gate.compat import KnowledgeError
 from gate.config import (
+    DEFAULT_CLASS_PATTERN,
     EVIDENCE_ITEMS,
     HANGFIRE_TEST_CATEGORY,
     BackupVerificationEvidence,
@@ -28,12 +30,13 @@ from gate.config import (
     StakeholdersEvidence,
     TrainingEvidence,
 )
-from gate.decision import Decision, Derived, decide, payload_problems
+from gate.decision import HANGFIRE_TESTS, Decision, Derived, decide, evidence_problems
 from gate.evidence import ITEM_TITLES, summarize
 from gate.facts import FactsError, Limits, ReleaseFacts, resolve_release
 from gate.props import PropsError
+from gate.reports import FORMAT_NAMES, HangfireSelector, read_report
 from gate.stackfile import StackFile, StackFileError, load, stack_path
-from gate.trx import TrxError, parse_trx
+from gate.testrun import ReportError
 
 EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
 DESCRIPTION = "Record compatibility-gate evidence into Pulumi.<stack>.yaml and show the gate status."
@@ -61,6 +64,19 @@ def _aware(text: str) -> datetime:
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"'{text}' has no time zone (add Z or an offset such as -03:00)")
     return value
+
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def _utc_offset(text: str) -> timezone:
+    if text in ("Z", "z"):
+        return UTC
+    match = _OFFSET.match(text)
+    if not match or int(match[2]) > 23 or int(match[3]) > 59:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a UTC offset such as +00:00, -03:00 or Z")
+    sign = -1 if match[1] == "-" else 1
+    return timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3])))
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -95,10 +111,36 @@ def build_parser() -> argparse.ArgumentParser:
 def _item_arguments(name: str, sub: argparse.ArgumentParser) -> None:
     if name == "tests":
         sub.add_argument(
-            "--trx", type=Path, required=True, help="TRX file written by dotnet test --logger trx"
+            "--report",
+            "--trx",
+            dest="report",
+            type=Path,
+            required=True,
+            help="the run's test report: TRX (dotnet test --logger trx) or xUnit v2/v3 XML",
         )
         sub.add_argument(
-            "--category", default=HANGFIRE_TEST_CATEGORY, help="test category that must have run"
+            "--category",
+            default=HANGFIRE_TEST_CATEGORY,
+            help=f"test category (TRX TestCategory, xUnit trait Category) of the Hangfire integration tests "
+            f"(default: {HANGFIRE_TEST_CATEGORY})",
+        )
+        sub.add_argument(
+            "--class",
+            dest="class_patterns",
+            action="append",
+            metavar="GLOB",
+            help=f"fully-qualified class name glob of the Hangfire integration tests, repeatable "
+            f"(default: {DEFAULT_CLASS_PATTERN})",
+        )
+        sub.add_argument(
+            "--filter",
+            dest="run_filter",
+            help='the dotnet test --filter the run was made with, e.g. "Category=HangfireIntegration"',
+        )
+        sub.add_argument(
+            "--utc-offset",
+            type=_utc_offset,
+            help="UTC offset of the machine that wrote an xUnit report without finish-rtf (e.g. +00:00)",
         )
     elif name == "staging":
         sub.add_argument("--jobs", type=int, required=True, help="number of test jobs enqueued")
@@ -117,9 +159,14 @@ def _item_arguments(name: str, sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--channel", required=True, help="how stakeholders were notified")
 
 
+def _selector(args: argparse.Namespace) -> HangfireSelector:
+    return HangfireSelector(args.category, tuple(args.class_patterns or (DEFAULT_CLASS_PATTERN,)))
+
+
 def _payload(args: argparse.Namespace) -> dict[str, Any]:
     if args.item == "tests":
-        return {"report": parse_trx(args.trx, args.category)}
+        report = read_report(args.report, _selector(args), args.run_filter, args.utc_offset)
+        return {"report": report}
     if args.item == "staging":
         return {
             "jobsEnqueued": args.jobs,
@@ -142,6 +189,23 @@ def _limits(stack: StackFile) -> Limits:
     return Limits(release.evidence_max_age_days, release.backup_max_age_hours, release.min_hangfire_tests)
 
 
+def _report_label(args: argparse.Namespace) -> str:
+    return f"{HANGFIRE_TESTS} ({_selector(args).describe()})"
+
+
+def _refusal(entry: EvidenceRecord, number: int, problems: list[str]) -> str:
+    reasons = "; ".join(problems)
+    if not isinstance(entry, IntegrationTestsEvidence):
+        return f"not recorded: this evidence would not satisfy item {number}: {reasons}"
+    report = entry.report
+    about = [FORMAT_NAMES[report.format], f"outcome {report.outcome}"]
+    if report.run_errors:
+        about.append(f"{report.run_errors} run-level errors")
+    if report.filter:
+        about.append(f"filter {report.filter}")
+    return f"not recorded: report {report.file} ({', '.join(about)}) would not satisfy item 1: {reasons}"
+
+
 def record(args: argparse.Namespace, out: Any) -> int:
     stack = load(stack_path(args.stack, args.project_dir))
     release = stack.release()
@@ -158,10 +222,11 @@ def record(args: argparse.Namespace, out: Any) -> int:
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise CliError(f"invalid evidence for '{key}': {details}") from exc
-    values = summarize(GateEvidence.model_validate({key: entry}))[number].values
-    problems = payload_problems(number, values, _limits(stack))
+    summary = summarize(GateEvidence.model_validate({key: entry}))[number]
+    label = _report_label(args) if args.item == "tests" else HANGFIRE_TESTS
+    problems = evidence_problems(number, summary, _limits(stack), datetime.now(UTC), test_label=label)
     if problems:
-        raise CliError(f"not recorded: this evidence would not satisfy item {number}: {'; '.join(problems)}")
+        raise CliError(_refusal(entry, number, problems))
     stack.set_evidence(key, entry)
     stack.save()
     print(f"recorded {key} for release {entry.release} in {stack.path}", file=out)
@@ -213,6 +278,6 @@ def main(argv: Sequence[str] | None = None, out: Any = None, err: Any = None) ->
         if args.command == "record":
             return record(args, out)
         return status(args, out)
-    except (CliError, StackFileError, FactsError, PropsError, TrxError, KnowledgeError, ValueError) as exc:
+    except (CliError, StackFileError, FactsError, PropsError, ReportError, KnowledgeError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_INPUT

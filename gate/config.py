@@ -11,8 +11,8 @@ derived from the planned alert resources, never from a checkbox.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -40,6 +40,18 @@ NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 HANGFIRE_TEST_CATEGORY = "HangfireIntegration"
+# The platform's suite is MeAjudaAi.Integration.Tests.Jobs.HangfireIntegrationTests.
+DEFAULT_CLASS_PATTERN = "*.HangfireIntegrationTests"
+# A glob over fully-qualified .NET class names (nested classes use '+', generic ones a backtick).
+CLASS_PATTERN = r"^[0-9A-Za-z_.*?+`\[\]-]{1,200}$"
+ClassPattern = Annotated[str, StringConstraints(pattern=CLASS_PATTERN)]
+FilterText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+ReportFormat = Literal["trx", "xunit-v2", "xunit-v3"]
+# Item 1 is stamped with eleven counts; five digits each keep the stamp value within 256 characters.
+MAX_TESTS = 99_999
+TestCount = Annotated[int, Field(ge=0, le=MAX_TESTS)]
+# Clocks disagree a little; evidence from further in the future than this does not count.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class GateModel(BaseModel):
@@ -112,32 +124,76 @@ class EvidenceRecord(GateModel):
         return value.astimezone(UTC)
 
 
-class TrxSummary(GateModel):
-    """What the gate kept from a parsed TRX file (the file itself is not stored)."""
+class ReportSummary(GateModel):
+    """What the gate kept from a test report (the file itself is not stored).
+
+    Counts are whole-report counts, then the Hangfire integration tests among them: those in
+    ``category`` or in a class matching one of ``classPatterns`` (xUnit traits never reach a TRX file,
+    so a TRX of xUnit tests is recognised by its class names).
+    """
 
     file: NonEmpty
     sha256: Sha256
+    format: ReportFormat
+    # The `dotnet test --filter` expression the run was made with, as the recorder states it: kept for
+    # traceability only, since no report format records it.
+    filter: FilterText | None = None
     category: NonEmpty = HANGFIRE_TEST_CATEGORY
-    # ResultSummary outcome: "Completed" for a clean run; "Failed", "Aborted", "Error", ... otherwise.
+    class_patterns: tuple[ClassPattern, ...] = Field(default=(DEFAULT_CLASS_PATTERN,), max_length=10)
+    # TRX: ResultSummary outcome ("Completed" for a clean run; "Failed", "Aborted", ... otherwise).
+    # xUnit XML has no run outcome: a complete file is "Completed", and its assembly errors are runErrors.
     outcome: NonEmpty
-    total: int = Field(ge=0, le=1_000_000)
-    executed: int = Field(ge=0, le=1_000_000)
-    passed: int = Field(ge=0, le=1_000_000)
-    failed: int = Field(ge=0, le=1_000_000)
-    error: int = Field(ge=0, le=1_000_000)
-    aborted: int = Field(ge=0, le=1_000_000)
-    timeout: int = Field(default=0, ge=0, le=1_000_000)
-    # Results whose test definition carries the category above.
-    category_executed: int = Field(ge=0, le=1_000_000)
-    category_passed: int = Field(ge=0, le=1_000_000)
-    category_not_passed: int = Field(ge=0, le=1_000_000)
-    finished_at: AwareDatetime | None = None
+    total: TestCount
+    executed: TestCount
+    passed: TestCount
+    failed: TestCount
+    error: TestCount
+    aborted: TestCount
+    timeout: TestCount = 0
+    # Errors outside any test (gate.testrun.RunReport.run_errors).
+    run_errors: TestCount = 0
+    hangfire_tests: TestCount
+    hangfire_ran: TestCount
+    hangfire_passed: TestCount
+    # When the run finished, by the report's own clock: item 1 ages from here, not from recordedAt.
+    finished_at: AwareDatetime
+
+    @field_validator("finished_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReportSummary:
+        chain = (
+            ("hangfirePassed", self.hangfire_passed, "hangfireRan", self.hangfire_ran),
+            ("hangfireRan", self.hangfire_ran, "hangfireTests", self.hangfire_tests),
+            ("hangfireRan", self.hangfire_ran, "executed", self.executed),
+            ("hangfireTests", self.hangfire_tests, "total", self.total),
+            ("passed", self.passed, "executed", self.executed),
+            ("executed", self.executed, "total", self.total),
+        )
+        for low_name, low, high_name, high in chain:
+            if low > high:
+                raise ValueError(f"{low_name} ({low}) cannot exceed {high_name} ({high})")
+        return self
 
 
 class IntegrationTestsEvidence(EvidenceRecord):
-    """Item 1: the ``Category=HangfireIntegration`` test report."""
+    """Item 1: the Hangfire integration test report (TRX, or xUnit v2/v3 XML)."""
 
-    report: TrxSummary
+    cli_item: ClassVar[str] = "tests"
+    report: ReportSummary
+
+    @model_validator(mode="after")
+    def _report_before_recording(self) -> IntegrationTestsEvidence:
+        # A report cannot have finished after it was recorded; allow for clocks that disagree a little.
+        if self.report.finished_at > self.recorded_at + CLOCK_SKEW:
+            raise ValueError(
+                f"report finished at {self.report.finished_at.isoformat()}, after recordedAt "
+                f"{self.recorded_at.isoformat()}"
+            )
+        return self
 
 
 class StagingValidationEvidence(EvidenceRecord):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from gate.compat import Assessment, Knowledge, assess
-from gate.config import EVIDENCE_ITEMS
+from gate.config import CLOCK_SKEW, EVIDENCE_ITEMS
 from gate.evidence import DERIVED_ITEM, ITEM_TITLES, ItemRecord
 from gate.facts import Limits, ReleaseFacts
 from gate.monitoring import DerivedCheck
@@ -26,9 +26,8 @@ REQUIRED_ITEMS: dict[str, frozenset[int]] = {
     "prod": frozenset(range(1, 8)),
 }
 Verdict = Literal["pass", "advisory", "blocked"]
-# Clocks disagree a little; evidence from further in the future than this does not count.
-CLOCK_SKEW = timedelta(minutes=5)
 MIN_STAGING_JOBS = 100
+HANGFIRE_TESTS = "Hangfire integration tests"
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,8 @@ class Decision:
     assessment: Assessment
     verdict: Verdict
     items: tuple[ItemStatus, ...]
+    # NuGet id -> version for the packages the gate reads; optional ones not listed say so.
+    packages: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def missing(self) -> tuple[ItemStatus, ...]:
@@ -81,6 +82,7 @@ class Decision:
             "basis": self.assessment.basis,
             "reason": self.assessment.reason,
             "release": self.release,
+            "packages": dict(self.packages),
             "missingItems": [i.line() for i in self.missing],
             "deferredItems": [i.line() for i in self.items if i.deferred],
             "laterItems": [i.line() for i in self.items if not i.required and not i.complete],
@@ -92,33 +94,59 @@ def _age(delta: timedelta) -> str:
     return f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{hours}h"
 
 
-def _record_problem(record: ItemRecord | None, release: str, max_age: timedelta, now: datetime) -> str | None:
-    if record is None:
-        return "no evidence recorded"
-    if record.release != release:
-        return f"evidence is for release {record.release}, this deploy is release {release}"
-    if record.recorded_at > now + CLOCK_SKEW:
-        return f"evidence is dated in the future ({record.recorded_at.isoformat()})"
-    if now - record.recorded_at > max_age:
-        return f"evidence is {_age(now - record.recorded_at)} old, the limit is {_age(max_age)}"
+def _max_age(number: int, limits: Limits) -> timedelta:
+    if number == 5:
+        return timedelta(hours=limits.backup_max_age_hours)
+    return timedelta(days=limits.evidence_max_age_days)
+
+
+def timing_problem(number: int, record: ItemRecord, limits: Limits, now: datetime) -> str | None:
+    """Why the record is too old or from the future (item 1 by its run's finish, the rest by recording)."""
+    noun = "the test run" if number == 1 else "evidence"
+    if record.as_of > now + CLOCK_SKEW:
+        return f"{noun} is dated in the future ({record.as_of.isoformat()})"
+    max_age = _max_age(number, limits)
+    age = now - record.as_of
+    if age > max_age:
+        when = f"finished {_age(age)} ago" if number == 1 else f"is {_age(age)} old"
+        return f"{noun} {when}, the limit is {_age(max_age)}"
     return None
 
 
-def _tests(v: Mapping[str, int], limits: Limits) -> list[str]:
-    problems = []
-    if v["executed"] == 0:
-        problems.append("the report executed zero tests")
-    if v["runOk"] != 1:
-        problems.append("the test run did not complete cleanly")
-    bad = {k: v[k] for k in ("failed", "error", "aborted", "timeout") if v[k]}
-    if bad:
-        problems.append("tests " + ", ".join(f"{k}: {n}" for k, n in bad.items()))
-    minimum = limits.min_hangfire_tests
-    if v["hangfire"] < minimum:
-        problems.append(f"{v['hangfire']} HangfireIntegration tests executed, at least {minimum} required")
-    if v["hangfireNotPassed"]:
-        problems.append(f"{v['hangfireNotPassed']} HangfireIntegration tests did not pass")
-    return problems
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def report_counts(v: Mapping[str, int], label: str = HANGFIRE_TESTS) -> str:
+    """The report's true counts, e.g. "6 tests ran: 3 passed, 3 failed; 6 of them are <label>, 3 passed"."""
+    ran, total = v["ran"], v["total"]
+    head = f"{_n(ran, 'test')} ran" if ran == total else f"{ran} of {_n(total, 'test')} ran"
+    extras = [(v["error"], "errors"), (v["aborted"], "aborted"), (v["timeout"], "timed out")]
+    counts = f"{head}: {v['passed']} passed, {v['failed']} failed" + "".join(
+        f", {n} {what}" for n, what in extras if n
+    )
+    hf, hf_ran, hf_passed = v["hf"], v["hfRan"], v["hfPassed"]
+    if hf == 0:
+        return f"{counts}; none of them are {label}"
+    if hf_ran == hf:
+        return f"{counts}; {hf} of them are {label}, {hf_passed} passed"
+    which = f"all {hf}" if hf == total else f"{hf} of the {total}"
+    return f"{counts}; {which} are {label}: {hf_ran} ran, {hf_passed} passed"
+
+
+def _tests(v: Mapping[str, int], limits: Limits, label: str = HANGFIRE_TESTS) -> list[str]:
+    unmet = []
+    if v["ok"] != 1:
+        unmet.append("a run that completed cleanly")
+    if any(v[k] for k in ("failed", "error", "aborted", "timeout")):
+        unmet.append("no failed, errored, aborted or timed-out test")
+    if v["hfRan"] < limits.min_hangfire_tests:
+        unmet.append(f"at least {limits.min_hangfire_tests} {HANGFIRE_TESTS} run")
+    if v["hfPassed"] < v["hf"]:
+        unmet.append(f"all {HANGFIRE_TESTS} passing")
+    if not unmet:
+        return []
+    return [f"{report_counts(v, label)}; required: {', '.join(unmet)}"]
 
 
 def _staging(v: Mapping[str, int], _limits: Limits) -> list[str]:
@@ -149,42 +177,58 @@ def _training(v: Mapping[str, int], _limits: Limits) -> list[str]:
     return [] if v["trained"] >= 1 else ["nobody recorded as trained"]
 
 
-def _notified(_v: Mapping[str, int], _limits: Limits) -> list[str]:
+def _no_payload(_v: Mapping[str, int], _limits: Limits) -> list[str]:
     return []
 
 
 _PAYLOAD_CHECKS: dict[int, Callable[[Mapping[str, int], Limits], list[str]]] = {
-    1: _tests,
     2: _staging,
     4: _rollback,
     5: _backup,
     6: _training,
-    7: _notified,
+    7: _no_payload,
 }
 
 
-def payload_problems(number: int, values: Mapping[str, int], limits: Limits) -> list[str]:
-    """Why an item's recorded payload does not satisfy the runbook (release and age aside)."""
+def payload_problems(
+    number: int, values: Mapping[str, int], limits: Limits, *, test_label: str = HANGFIRE_TESTS
+) -> list[str]:
+    """Why an item's recorded payload does not satisfy the runbook (release and age aside).
+
+    ``test_label`` names item 1's Hangfire tests in its message (the recorder adds how they were chosen).
+    """
+    if number == 1:
+        return _tests(values, limits, test_label)
     return _PAYLOAD_CHECKS[number](values, limits)
+
+
+def evidence_problems(
+    number: int, record: ItemRecord, limits: Limits, now: datetime, *, test_label: str = HANGFIRE_TESTS
+) -> list[str]:
+    """Everything but the binding to the release: age, and whether the payload meets the runbook."""
+    timing = timing_problem(number, record, limits, now)
+    return [timing] if timing else payload_problems(number, record.values, limits, test_label=test_label)
+
+
+def _binding_problem(record: ItemRecord, facts: ReleaseFacts) -> str | None:
+    if record.release != facts.release:
+        return f"evidence is for release {record.release}, this deploy is release {facts.release}"
+    return None
 
 
 def _recorded_item(
     number: int, record: ItemRecord | None, facts: ReleaseFacts, now: datetime
 ) -> tuple[bool, str]:
-    limits = facts.limits
-    max_age = (
-        timedelta(hours=limits.backup_max_age_hours)
-        if number == 5
-        else timedelta(days=limits.evidence_max_age_days)
-    )
-    problem = _record_problem(record, facts.release, max_age, now)
-    if problem:
-        return False, problem
-    assert record is not None
-    problems = payload_problems(number, record.values, limits)
+    if record is None:
+        return False, "no evidence recorded"
+    problem = _binding_problem(record, facts)
+    problems = [problem] if problem else evidence_problems(number, record, facts.limits, now)
     if problems:
         return False, "; ".join(problems)
-    return True, f"recorded {record.recorded_at.strftime('%Y-%m-%d %H:%M')} UTC for release {record.release}"
+    when = record.as_of.strftime("%Y-%m-%d %H:%M")
+    if number == 1:
+        return True, f"report of a run finished {when} UTC, for release {record.release}"
+    return True, f"recorded {when} UTC for release {record.release}"
 
 
 def _derived_item(number: int, title: str, check: DerivedCheck | None) -> ItemStatus:
@@ -247,4 +291,4 @@ def decide(
         not s.complete and not s.deferred and s.required for s in statuses
     ):
         verdict = "blocked" if env in GATED else "advisory"
-    return Decision(env, facts.release, assessment, verdict, statuses)
+    return Decision(env, facts.release, assessment, verdict, statuses, facts.display_packages())

@@ -6,7 +6,7 @@ Azure tags on the web app and annotations on the Kubernetes Deployment use the s
 no time-dependent value is stamped, so tags only change when the release or its evidence changes.
 
 Keys (all prefixed ``meajudaai-gate-``):
-  stamp              format version, ``1``
+  stamp              format version, ``2`` (1: before item 1 carried the report's counts and finish)
   release            release id (version or commit)
   npgsql             exact pinned version, or ``transitive:<major>`` when the EF Core provider brings it
   npgsql-efcore      Npgsql.EntityFrameworkCore.PostgreSQL version
@@ -16,7 +16,8 @@ Keys (all prefixed ``meajudaai-gate-``):
   limits             ``maxAgeDays=<d>;backupMaxAgeHours=<h>;minTests=<n>``
   item1 item2 item4 item5 item6 item7
                      ``none``, or ``<release>|<YYYY-MM-DDTHH:MM:SSZ>|k=v;k=v`` (numbers only, see
-                     ``gate.evidence.ITEM_VALUE_KEYS``).
+                     ``gate.evidence.ITEM_VALUE_KEYS``). The time is the one the item ages from: the
+                     test run's finish for item 1, the recording time for the others.
 Item 3 is derived from planned resources, never stamped.
 """
 
@@ -33,7 +34,7 @@ from gate.facts import Limits, ReleaseFacts
 from gate.versions import is_version, major
 
 PREFIX = "meajudaai-gate-"
-FORMAT = "1"
+FORMAT = "2"
 ABSENT = "none"
 MAX_VALUE_LENGTH = 256
 
@@ -79,7 +80,7 @@ def _encode_item(record: ItemRecord | None, item: int) -> str:
     if record is None:
         return ABSENT
     values = ";".join(f"{k}={record.values[k]}" for k in ITEM_VALUE_KEYS[item])
-    return f"{record.release}|{to_second(record.recorded_at).strftime(_TIME_FORMAT)}|{values}"
+    return f"{record.release}|{to_second(record.as_of).strftime(_TIME_FORMAT)}|{values}"
 
 
 def stamp(facts: ReleaseFacts, evidence: GateEvidence | None) -> dict[str, str]:
@@ -139,11 +140,11 @@ def _decode_item(item: int, key: str, text: str, problems: list[str]) -> ItemRec
     if len(problems) > before:
         return None
     try:
-        recorded_at = datetime.strptime(when, _TIME_FORMAT).replace(tzinfo=UTC)
+        as_of = datetime.strptime(when, _TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         problems.append(f"{key}: '{when}' is not a valid date")
         return None
-    return ItemRecord(release, recorded_at, parsed)
+    return ItemRecord(release, as_of, parsed)
 
 
 def _version(mapping: Mapping[str, str], key: str, problems: list[str]) -> str:

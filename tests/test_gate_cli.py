@@ -1,9 +1,11 @@
 """``python -m gate``: recording evidence into a stack file and showing the gate's status."""
 
+import atexit
 import hashlib
 import io
 import json
 import shutil
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,10 +13,16 @@ import pytest
 import yaml
 
 from gate.cli import main
+from tests.test_gate_reports import FORMATS, REFUSED, V3_ABORTED, fresh_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gate"
 TRX = FIXTURES / "trx"
 NOW = datetime.now(UTC).replace(microsecond=0)
+# Item 1 ages from the run's own finish, so recording needs a report of a run that just finished: a
+# copy of the fixture dated an hour ago (the end-to-end test records it too).
+_FRESH_DIR = Path(tempfile.mkdtemp(prefix="gate-fresh-reports-"))
+atexit.register(shutil.rmtree, _FRESH_DIR, True)
+FRESH_TRX = fresh_report(TRX / "xunit-six-passed.trx", _FRESH_DIR, NOW - timedelta(hours=1))
 
 
 @pytest.fixture
@@ -35,7 +43,7 @@ def record(project: Path, item: str, *extra: str) -> tuple[int, str, str]:
 
 
 RECORD_ALL = {
-    "tests": ["--trx", str(TRX / "all-passed.trx")],
+    "tests": ["--report", str(FRESH_TRX), "--filter", "Category=HangfireIntegration"],
     "staging": ["--jobs", "150", "--persisted", "--retries", "--recurring", "--dashboard"],
     "rollback": ["--minutes", "52"],
     "backup": ["--backup-name", "hangfire_backup_20261128.dump", "--restore-tested"],
@@ -72,8 +80,13 @@ def test_recording_every_item_unblocks_and_keeps_the_rest_of_the_file(project):
         "stakeholdersNotified",
     ]  # fmt: skip
     report = evidence["integrationTests"]["report"]
-    assert report["sha256"] == hashlib.sha256((TRX / "all-passed.trx").read_bytes()).hexdigest()
-    assert report["categoryExecuted"] == 6
+    assert report["sha256"] == hashlib.sha256(FRESH_TRX.read_bytes()).hexdigest()
+    assert (report["format"], report["filter"]) == ("trx", "Category=HangfireIntegration")
+    assert (report["category"], report["classPatterns"]) == (
+        "HangfireIntegration",
+        ["*.HangfireIntegrationTests"],
+    )
+    assert (report["hangfireRan"], report["hangfirePassed"]) == (6, 6)
     # Times are quoted strings, so no YAML reader turns them into another type.
     assert isinstance(evidence["teamTrained"]["recordedAt"], str)
     assert evidence["teamTrained"]["release"] == "cc4de0a8"
@@ -105,14 +118,24 @@ def test_evidence_ages_out(project):
 @pytest.mark.parametrize(
     ("item", "extra", "fragment"),
     [
-        ("tests", ["--trx", str(TRX / "one-failed.trx")], "failed: 1"),
-        ("tests", ["--trx", str(TRX / "zero-executed.trx")], "zero tests"),
-        ("tests", ["--trx", str(TRX / "not-hangfire.trx")], "0 HangfireIntegration tests executed"),
-        ("tests", ["--trx", str(TRX / "malformed.trx")], "malformed.trx: not well-formed"),
         ("staging", ["--jobs", "40", "--persisted", "--retries", "--recurring", "--dashboard"], "40 jobs"),
         ("backup", ["--backup-name", "x.dump"], "restore was not tested"),
         ("rollback", ["--minutes", "0"], "durationMinutes"),
         ("training", ["--trained", "  "], "trained"),
+        (
+            "stakeholders",
+            ["--channel", "email", "--at", (NOW - timedelta(days=15)).isoformat()],
+            "15d 0h old",
+        ),
+        ("tests", ["--report", str(TRX / "malformed.trx")], "malformed.trx: not well-formed"),
+        ("tests", ["--report", str(TRX / "absent.trx")], "absent.trx: cannot read test report"),
+        ("tests", ["--report", str(FIXTURES / "props" / "pinned.props")], "not a test report the gate reads"),
+        (
+            "tests",
+            ["--report", str(FRESH_TRX), "--class", "Hangfire Tests"],
+            "--class 'Hangfire Tests' is not",
+        ),
+        ("tests", ["--report", str(FRESH_TRX), "--category", " "], "--category must not be empty"),
     ],
 )
 def test_invalid_evidence_is_refused_and_nothing_is_written(project, item, extra, fragment):
@@ -120,7 +143,126 @@ def test_invalid_evidence_is_refused_and_nothing_is_written(project, item, extra
     code, _, err = record(project, item, *extra)
     assert code == 2
     assert fragment in err
+    assert "Traceback" not in err
     assert (project / "Pulumi.prod.yaml").read_text() == before
+
+
+def fresh(tmp_path: Path, format_: str, kind: str, finished: datetime = NOW - timedelta(hours=1)) -> Path:
+    return fresh_report(FORMATS[format_](kind), tmp_path, finished)
+
+
+UTC_ARGS = ["--utc-offset", "+00:00"]
+LABEL = "Hangfire integration tests (category HangfireIntegration or class *.HangfireIntegrationTests)"
+HEADS = {"trx": "TRX", "xunit-v2": "xUnit v2 XML", "xunit-v3": "xUnit v3 XML"}
+
+
+@pytest.mark.parametrize("format_", FORMATS)
+def test_six_passed_hangfire_tests_are_recorded_from_every_format(project, tmp_path, format_):
+    report = fresh(tmp_path, format_, "six-passed")
+    code, out, err = record(project, "tests", "--report", str(report), *UTC_ARGS)
+    assert (code, err) == (0, "")
+    assert "recorded integrationTests" in out
+    assert "[x] (1) Hangfire integration tests" in gate(project, "status")[1]
+
+
+@pytest.mark.parametrize("format_", FORMATS)
+@pytest.mark.parametrize("kind", REFUSED)
+def test_bad_runs_are_refused_with_true_counts_and_nothing_is_written(project, tmp_path, format_, kind):
+    before = (project / "Pulumi.prod.yaml").read_text()
+    report = fresh(tmp_path, format_, kind)
+    code, _, err = record(project, "tests", "--report", str(report), *UTC_ARGS)
+    assert code == 2
+    expected = V3_ABORTED if (format_, kind) == ("xunit-v3", "aborted") else REFUSED[kind]
+    counts, required = expected.split("; required: ")
+    assert err.startswith(f"error: not recorded: report {report.name} ({HEADS[format_]}, outcome ")
+    # The recorder's message also says how the Hangfire tests were told apart.
+    assert counts.replace("Hangfire integration tests", LABEL) in err
+    assert f"required: {required}" in err
+    assert "Traceback" not in err
+    assert (project / "Pulumi.prod.yaml").read_text() == before
+
+
+@pytest.mark.parametrize("format_", FORMATS)
+def test_a_report_cut_off_mid_write_is_refused(project, format_):
+    path = FORMATS[format_]("malformed")
+    code, _, err = record(project, "tests", "--report", str(path), *UTC_ARGS)
+    assert code == 2
+    assert err.startswith(f"error: {path}: not well-formed XML")
+    assert "Traceback" not in err
+
+
+def test_the_aborted_trx_names_its_outcome_and_run_error(project, tmp_path):
+    code, _, err = record(project, "tests", "--report", str(fresh(tmp_path, "trx", "aborted")))
+    assert code == 2
+    assert "(TRX, outcome Failed, 1 run-level errors)" in err
+
+
+def test_trx_is_still_accepted_as_the_option_name(project, tmp_path):
+    assert record(project, "tests", "--trx", str(fresh(tmp_path, "trx", "six-passed")))[0] == 0
+
+
+def test_the_later_variant_is_recorded_with_its_class_and_filter(project, tmp_path):
+    # MeAjudaAi.Integration.Tests.Infrastructure.Jobs.HangfirePostgreSqlTests, seven tests.
+    report = fresh_report(TRX / "not-hangfire.trx", tmp_path, NOW - timedelta(hours=1))
+    assert record(project, "tests", "--report", str(report))[0] == 2
+    extra = ["--class", "*.HangfirePostgreSqlTests", "--filter", "FullyQualifiedName~HangfirePostgreSqlTests"]
+    code, _, err = record(project, "tests", "--report", str(report), *extra)
+    assert (code, err) == (0, "")
+    config = yaml.safe_load((project / "Pulumi.prod.yaml").read_text())["config"]
+    stored = config["meajudaai-infra:gateEvidence"]["integrationTests"]["report"]
+    assert stored["classPatterns"] == ["*.HangfirePostgreSqlTests"]
+    assert stored["filter"] == "FullyQualifiedName~HangfirePostgreSqlTests"
+    assert stored["hangfirePassed"] == 7
+
+
+def test_an_xunit_v2_report_needs_the_runners_utc_offset(project, tmp_path):
+    report = fresh(tmp_path, "xunit-v2", "six-passed")
+    code, _, err = record(project, "tests", "--report", str(report))
+    assert code == 2
+    assert "give that machine's UTC offset with --utc-offset" in err
+    assert record(project, "tests", "--report", str(report), "--utc-offset", "Z")[0] == 0
+
+
+@pytest.mark.parametrize("offset", ["+3", "UTC", "+24:00", "-03:60"])
+def test_a_bad_utc_offset_is_a_usage_error(project, offset):
+    with pytest.raises(SystemExit) as info:
+        record(project, "tests", "--report", str(FRESH_TRX), "--utc-offset", offset)
+    assert info.value.code == 2
+
+
+def test_a_stale_report_is_refused_by_its_finish_time(project, tmp_path):
+    report = fresh(tmp_path, "trx", "six-passed", NOW - timedelta(days=20))
+    code, _, err = record(project, "tests", "--report", str(report))
+    assert code == 2
+    assert "the test run finished 20d 0h ago, the limit is 14d 0h" in err
+
+
+def test_a_report_from_the_future_is_refused(project, tmp_path):
+    report = fresh(tmp_path, "trx", "six-passed", NOW + timedelta(hours=2))
+    code, _, err = record(
+        project, "tests", "--report", str(report), "--at", (NOW + timedelta(hours=3)).isoformat()
+    )
+    assert code == 2
+    assert "the test run is dated in the future" in err
+
+
+def test_a_report_recorded_before_it_finished_is_refused(project, tmp_path):
+    report = fresh(tmp_path, "trx", "six-passed")
+    code, _, err = record(
+        project, "tests", "--report", str(report), "--at", (NOW - timedelta(hours=3)).isoformat()
+    )
+    assert code == 2
+    assert "after recordedAt" in err
+
+
+def test_status_of_the_four_package_fallback_passes_and_says_hangfire_core_is_not_listed(project):
+    shutil.copy(FIXTURES / "props" / "fallback-four.props", project)
+    code, out, _ = gate(project, "status", "--props", str(project / "fallback-four.props"))
+    assert code == 0
+    assert "pass (validated-combination)" in out
+    assert "Hangfire.Core not listed" in out
+    code, out, _ = gate(project, "status", "--props", str(project / "fallback-four.props"), "--json")
+    assert json.loads(out)["packages"]["Hangfire.Core"] == "not listed"
 
 
 def test_evidence_for_another_release_is_recorded_but_does_not_count(project):

@@ -26,31 +26,35 @@ def record(when: datetime = NOW - timedelta(hours=2), release: str = RELEASE) ->
     return {"release": release, "recordedBy": "Ana Souza", "recordedAt": when.isoformat()}
 
 
-def trx_summary() -> dict:
+def trx_summary(finished: datetime = NOW - timedelta(hours=2, minutes=20)) -> dict:
     return {
         "file": "hangfire-integration-test-results.trx",
         "sha256": "a" * 64,
+        "format": "trx",
+        "filter": "Category=HangfireIntegration",
         "outcome": "Completed",
         "total": 6, "executed": 6, "passed": 6, "failed": 0, "error": 0, "aborted": 0,
-        "categoryExecuted": 6, "categoryPassed": 6, "categoryNotPassed": 0,
+        "hangfireTests": 6, "hangfireRan": 6, "hangfirePassed": 6,
+        "finishedAt": finished.isoformat(),
     }  # fmt: skip
 
 
-def complete(**overrides: dict | None) -> dict:
+def complete(*, at: datetime = NOW - timedelta(hours=2), **overrides: dict | None) -> dict:
+    """Every recorded item, complete, recorded at ``at`` (the test run finished 20 minutes earlier)."""
     items: dict[str, dict | None] = {
-        "integrationTests": {**record(), "report": trx_summary()},
+        "integrationTests": {**record(at), "report": trx_summary(at - timedelta(minutes=20))},
         "stagingValidation": {
-            **record(),
+            **record(at),
             "jobsEnqueued": 150,
             "persistedAcrossRestart": True,
             "retriesVerified": True,
             "recurringJobsVerified": True,
             "dashboardWatched": True,
         },
-        "rollbackTested": {**record(), "durationMinutes": 48},
-        "backupVerified": {**record(), "backupName": "hangfire_backup_20261128.dump", "restoreTested": True},
-        "teamTrained": {**record(), "trained": ["Ana Souza", "Bruno Lima"]},
-        "stakeholdersNotified": {**record(), "channel": "email to ops@meajudaai.com"},
+        "rollbackTested": {**record(at), "durationMinutes": 48},
+        "backupVerified": {**record(at), "backupName": "hangfire_backup.dump", "restoreTested": True},
+        "teamTrained": {**record(at), "trained": ["Ana Souza", "Bruno Lima"]},
+        "stakeholdersNotified": {**record(at), "channel": "email to ops@meajudaai.com"},
     }
     items.update(overrides)
     return items
@@ -145,6 +149,27 @@ def test_configured_age_limit_is_used():
     assert [i.number for i in run("prod", older, facts=facts).missing] == [4]
 
 
+def test_item_1_ages_from_the_run_not_from_the_recording():
+    # Recorded two hours ago, but of a run that finished 15 days ago.
+    stale_run = {**record(), "report": trx_summary(NOW - timedelta(days=15))}
+    decision = run("prod", complete(integrationTests=stale_run))
+    assert [i.number for i in decision.missing] == [1]
+    assert decision.missing[0].detail == "the test run finished 15d 0h ago, the limit is 14d 0h"
+    recent_run = {**record(), "report": trx_summary(NOW - timedelta(days=13, hours=23))}
+    assert run("prod", complete(integrationTests=recent_run)).verdict == "pass"
+
+
+def test_a_complete_item_1_says_when_its_run_finished():
+    (tests,) = [i for i in run("prod", complete()).items if i.number == 1]
+    assert tests.detail == "report of a run finished 2026-11-28 09:40 UTC, for release cc4de0a8"
+
+
+def test_a_report_that_finished_after_it_was_recorded_is_invalid():
+    later = {**record(), "report": trx_summary(NOW)}
+    with pytest.raises(ValueError, match=r"report finished at 2026-11-28T12:00:00\+00:00, after recordedAt"):
+        GateEvidence.model_validate(complete(integrationTests=later))
+
+
 def test_future_dated_evidence_does_not_count():
     decision = run(
         "prod", complete(rollbackTested={**record(NOW + timedelta(hours=1)), "durationMinutes": 30})
@@ -169,7 +194,9 @@ ALL_CHECKED = {"persistedAcrossRestart": True, "retriesVerified": True, "recurri
     ],
 )
 def test_incomplete_payloads_do_not_count(key, payload, fragment):
-    decision = run("prod", complete(**{key: {**record(), **payload}}))
+    evidence = complete()
+    evidence[key] = {**record(), **payload}
+    decision = run("prod", evidence)
     assert decision.verdict == "blocked"
     assert fragment in decision.missing[0].detail
 
@@ -213,6 +240,19 @@ def test_outputs_list_missing_items_and_no_secrets():
     assert outputs["status"] == "blocked"
     assert len(outputs["missingItems"]) == 6
     assert "Ana Souza" not in str(outputs)
+
+
+def test_outputs_name_the_packages_and_an_absent_hangfire_core():
+    four = ReleaseFacts(RELEASE, "8.0.5", 8, "9.0.0", "9.0.0", None, "1.20.12", Limits())
+    outputs = run("prod", {}, facts=four).as_outputs()
+    assert outputs["status"] == "pass"
+    assert outputs["packages"] == {
+        "Npgsql": "8.0.5",
+        "Npgsql.EntityFrameworkCore.PostgreSQL": "9.0.0",
+        "Microsoft.EntityFrameworkCore": "9.0.0",
+        "Hangfire.Core": "not listed",
+        "Hangfire.PostgreSql": "1.20.12",
+    }
 
 
 @pytest.mark.parametrize("environment", ["production", "", "Prod"])

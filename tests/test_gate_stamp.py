@@ -68,6 +68,15 @@ def test_keys_and_values_fit_azure_tags_and_kubernetes_annotations():
         assert len(value) <= 256, key
 
 
+def test_the_largest_item_1_still_fits_one_tag_value():
+    most = dict.fromkeys(("total", "executed", "passed", "failed", "error", "aborted", "timeout"), 99999)
+    most |= {"hangfireTests": 99_999, "hangfireRan": 99_999, "hangfirePassed": 99_999, "runErrors": 99_999}
+    report = {**complete()["integrationTests"]["report"], **most}
+    ev = evidence(integrationTests={**record(), "release": "r" * 80, "report": report})
+    value = stamp(FACTS, ev)["meajudaai-gate-item1"]
+    assert len(value) <= 256
+
+
 def test_other_tags_are_ignored():
     tags = {"environment": "prod", "owner": "platform", **stamp(FACTS, None)}
     assert read_stamp(tags).facts == FACTS
@@ -93,13 +102,13 @@ def edited(key: str, value) -> dict:
     [
         ("meajudaai-gate-release", None, "missing gate stamp keys: meajudaai-gate-release"),
         ("meajudaai-gate-validated", "true", "unknown gate stamp key"),
-        ("meajudaai-gate-stamp", "2", "format '2'"),
+        ("meajudaai-gate-stamp", "1", "format '1' is not understood (expected '2')"),
         ("meajudaai-gate-hangfire-postgresql", "latest", "not an exact NuGet version"),
         ("meajudaai-gate-npgsql", "transitive:6", "does not match the EF Core provider"),
         ("meajudaai-gate-npgsql", "ten", "neither a version"),
         ("meajudaai-gate-limits", "maxAgeDays=14;minTests=6", "missing backupMaxAgeHours"),
         ("meajudaai-gate-limits", "maxAgeDays=0;backupMaxAgeHours=24;minTests=6", ">= 1"),
-        ("meajudaai-gate-item1", "cc4de0a8|2026-11-28T10:00:00Z|executed=6", "missing runOk"),
+        ("meajudaai-gate-item1", "cc4de0a8|2026-11-28T10:00:00Z|ran=6", "missing ok, total, passed"),
         ("meajudaai-gate-item2", "cc4de0a8|yesterday|jobs=150", "not a UTC time"),
         ("meajudaai-gate-item4", "cc4de0a8|2026-11-28T10:00:00Z|minutes=-3", "unexpected 'minutes=-3'"),
         ("meajudaai-gate-item6", "complete", "expected 'none' or"),

@@ -599,6 +599,12 @@ PRESETS: dict[str, dict[str, Any]] = {
 SECRET_KEYS = ("keycloakClientSecret", "alertWebhookUrl")
 
 
+def config_keys() -> tuple[str, ...]:
+    """Every top-level `meajudaai-infra:` key the settings know, as written in a stack file."""
+    aliases = (field.alias or name for name, field in Settings.model_fields.items())
+    return (*aliases, *SECRET_KEYS)
+
+
 @dataclass(frozen=True)
 class StackSecrets:
     """Secret config values; still Pulumi secrets when they reach components (never plain strings)."""

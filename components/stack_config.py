@@ -1,26 +1,45 @@
-"""The one place that reads Pulumi config: the raw stack config in, for `settings.load_settings`."""
+"""The one place that reads Pulumi config: the raw stack config in, for `settings.load_settings`.
+
+Only the SDK's public API is used (`pulumi.Config`, `pulumi.runtime.get_config_env`, `is_config_secret`,
+`get_config_secret_keys_env`), so an SDK upgrade cannot silently change what the settings see.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pulumi
-from pulumi.runtime import config as runtime_config
+import pulumi.runtime
 
-from components.settings import PROJECT, SECRET_KEYS, StackSecrets
+from components.settings import PROJECT, SECRET_KEYS, StackSecrets, config_keys
+
+
+def _present_keys() -> set[str]:
+    """Every `meajudaai-infra:` key set for this stack, known to the settings or not.
+
+    The SDK cannot list config keys; the language host hands the whole stack config to the program in
+    PULUMI_CONFIG, which is where an unknown key (a typo) shows up. Known keys are asked for one by one too,
+    so config given to the SDK directly (as tests and mocks do) is seen as well.
+    """
+    prefix = f"{PROJECT}:"
+    listed = {key.removeprefix(prefix) for key in pulumi.runtime.get_config_env() if key.startswith(prefix)}
+    return listed | {key for key in config_keys() if pulumi.runtime.get_config(prefix + key) is not None}
 
 
 def raw_stack_config() -> tuple[dict[str, Any], set[str]]:
-    """All `meajudaai-infra:*` keys (prefix removed) and which of them are Pulumi secrets.
-
-    The SDK has no public way to list config keys, and unknown keys must be rejected rather than ignored,
-    so this reads the runtime's config map, and the environment the CLI hands to older language hosts.
-    """
-    values: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | runtime_config._SECRET_KEYS.get()
-    prefix = f"{PROJECT}:"
-    raw = {key.removeprefix(prefix): value for key, value in values.items() if key.startswith(prefix)}
-    return raw, {key.removeprefix(prefix) for key in secret_keys if key.startswith(prefix)}
+    """All `meajudaai-infra:*` values (prefix removed, as the SDK returns them) and which are secrets."""
+    config = pulumi.Config(PROJECT)
+    keys = _present_keys()
+    secret_env = set(pulumi.runtime.get_config_secret_keys_env())
+    secret = {
+        key
+        for key in keys
+        if pulumi.runtime.is_config_secret(f"{PROJECT}:{key}") or f"{PROJECT}:{key}" in secret_env
+    }
+    # Secret values are not read here: load_settings only needs to know they are secrets.
+    raw = {key: config.get(key) for key in sorted(keys - secret)}
+    raw.update(dict.fromkeys(secret, "[secret]"))
+    return {key: value for key, value in raw.items() if value is not None}, secret
 
 
 def stack_secrets() -> StackSecrets:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import contextvars
 import copy
+import json
 import logging
 import os
 import re
@@ -350,6 +351,14 @@ def purge_program_modules(program_dir: Path) -> None:
 _ROOT_PENDING = object()
 
 
+def _language_host_env(config: StackConfig) -> dict[str, str]:
+    """PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS as the Python language host sets them for a program."""
+    return {
+        "PULUMI_CONFIG": json.dumps(dict(config.values)),
+        "PULUMI_CONFIG_SECRET_KEYS": json.dumps(list(config.secret_keys)),
+    }
+
+
 def _run_in_this_context(config: StackConfig, preview: bool) -> ProgramRun:
     project = config.project
     run = ProgramRun(stack=config.stack, project=project.name, preview=preview)
@@ -367,6 +376,7 @@ def _run_in_this_context(config: StackConfig, preview: bool) -> ProgramRun:
     old_cwd = Path.cwd()
     extra_path = [] if program.is_dir() else [str(program_dir)]
     modules_before = set(sys.modules)
+    saved_env: dict[str, str | None] = {}
     started = time.perf_counter()
     try:
         runtime_settings.reset_options(
@@ -377,6 +387,11 @@ def _run_in_this_context(config: StackConfig, preview: bool) -> ProgramRun:
             organization="organization",
         )
         pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
+        # The language host also hands the program its config in these variables; a program that lists
+        # its keys (to refuse unknown ones) can only do so from there.
+        for name, value in _language_host_env(config).items():
+            saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
         runtime_settings.ROOT.set(cast(Any, _ROOT_PENDING))
         pulumi.runtime.set_mocks(
             mocks, project=project.name, stack=config.stack, preview=preview, logger=logger, monitor=monitor
@@ -403,6 +418,11 @@ def _run_in_this_context(config: StackConfig, preview: bool) -> ProgramRun:
         loop.close()
         asyncio.set_event_loop(None)
         os.chdir(old_cwd)
+        for name, previous in saved_env.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
         for p in extra_path:
             with contextlib.suppress(ValueError):
                 sys.path.remove(p)

@@ -335,6 +335,9 @@ def test_the_generators_cover_the_models() -> None:
         ("dev", {"api": {"planSku": "F1"}}, "api.planSku"),
         ("staging", {"keycloakClientSecret": "in-plaintext"}, "keycloakClientSecret"),
         ("dev", {"messaging": {"topicz": []}}, "messaging.topicz"),
+        # A top-level key the settings do not know reaches the program only in the language host's
+        # PULUMI_CONFIG (the SDK cannot list keys), and is refused all the same.
+        ("prod", {"databse": {"backupRetentionDays": 35}}, "databse"),
     ],
 )
 def test_the_program_refuses_a_bad_config_before_registering_anything(

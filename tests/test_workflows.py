@@ -4,7 +4,8 @@ Each rule below reads the workflows' YAML and returns the problems it finds; eve
 real workflows (no problem expected) and once on a deliberately broken copy (the problem must be found), so
 a rule that could never fail would show up here.
 
-Promises checked: prod after staging after dev; every stack's update behind its GitHub environment; both
+Promises checked: prod after staging, and neither waiting for dev, which CI deploys, previews and rolls back
+only on request (its kind cluster is a developer's); every stack's update behind its GitHub environment; both
 policy packs with their per-stack config on every preview and update, their venvs set up first; every
 update right after a policy-pack preview of the same update and only if that preview passed; no secret
 echoed; the pull request's first part runnable without secrets; OIDC (no stored credentials) for the cloud
@@ -14,6 +15,8 @@ part; validation and outputs after each update; the rollback's stop setting exis
 from __future__ import annotations
 
 import copy
+import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -137,11 +140,204 @@ def needs(job: Job) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+# ------------------------------------------------------------------- GitHub expressions (a subset)
+#
+# Some promises depend on what an `if:` or a matrix evaluates to (dev only with the opt-in), and a textual
+# check would pass `vars.X != 'false'`, which is true while the variable is unset. So the rules evaluate
+# them: literals, contexts (`vars.NAME`, `inputs.NAME`), `!`, `==`, `!=`, `&&`, `||`, parentheses and
+# fromJSON(), with GitHub's semantics for those. Anything else raises, and the rules report it, never guess.
+
+
+class ExpressionError(ValueError):
+    pass
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<number>\d+(?:\.\d+)?)"
+    r"|(?P<op>&&|\|\||==|!=|[!().,])|(?P<name>[A-Za-z_][A-Za-z0-9_-]*))"
+)
+_FUNCTIONS: dict[str, Callable[..., object]] = {"fromjson": lambda text: json.loads(str(text))}
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return value not in (None, False, 0, "")
+
+
+def _as_number(value: object) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip() or 0)
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def _equal(left: object, right: object) -> bool:
+    # GitHub compares strings ignoring case and coerces mismatched types to numbers.
+    if isinstance(left, str) and isinstance(right, str):
+        return left.casefold() == right.casefold()
+    if type(left) is type(right):
+        return left == right
+    return _as_number(left) == _as_number(right)
+
+
+class _Expression:
+    def __init__(self, text: str, context: dict[str, dict[str, object]]) -> None:
+        self.tokens: list[tuple[str, str]] = []
+        position = 0
+        text = text.strip()
+        while position < len(text):
+            match = _TOKEN.match(text, position)
+            if match is None or not match.lastgroup:
+                raise ExpressionError(f"cannot read {text[position:]!r}")
+            self.tokens.append((match.lastgroup, match.group(match.lastgroup)))
+            position = match.end()
+        self.position = 0
+        self.context = context
+
+    def value(self) -> object:
+        result = self._or()
+        if self.position != len(self.tokens):
+            raise ExpressionError(f"unexpected {self.tokens[self.position][1]!r}")
+        return result
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.position][1] if self.position < len(self.tokens) else None
+
+    def _take(self, expected: str | None = None) -> tuple[str, str]:
+        if self.position >= len(self.tokens):
+            raise ExpressionError("the expression ends too early")
+        token = self.tokens[self.position]
+        if expected is not None and token[1] != expected:
+            raise ExpressionError(f"expected {expected!r}, found {token[1]!r}")
+        self.position += 1
+        return token
+
+    def _or(self) -> object:
+        left = self._and()
+        while self._peek() == "||":
+            self._take()
+            right = self._and()
+            left = left if _truthy(left) else right
+        return left
+
+    def _and(self) -> object:
+        left = self._comparison()
+        while self._peek() == "&&":
+            self._take()
+            right = self._comparison()
+            left = right if _truthy(left) else left
+        return left
+
+    def _comparison(self) -> object:
+        left = self._unary()
+        while self._peek() in ("==", "!="):
+            operator = self._take()[1]
+            right = self._unary()
+            left = _equal(left, right) == (operator == "==")
+        return left
+
+    def _unary(self) -> object:
+        if self._peek() == "!":
+            self._take()
+            return not _truthy(self._unary())
+        return self._primary()
+
+    def _primary(self) -> object:
+        kind, text = self._take()
+        if text == "(" and kind == "op":
+            inner = self._or()
+            self._take(")")
+            return inner
+        if kind == "string":
+            return text[1:-1].replace("''", "'")
+        if kind == "number":
+            return float(text)
+        if kind != "name":
+            raise ExpressionError(f"unexpected {text!r}")
+        literals: dict[str, object] = {"true": True, "false": False, "null": None}
+        if text in literals:
+            return literals[text]
+        if self._peek() == "(":
+            function = _FUNCTIONS.get(text.lower())
+            if function is None:
+                raise ExpressionError(f"unknown function {text}()")
+            self._take("(")
+            arguments = [] if self._peek() == ")" else [self._or()]
+            while self._peek() == ",":
+                self._take()
+                arguments.append(self._or())
+            self._take(")")
+            return function(*arguments)
+        if text not in self.context:
+            raise ExpressionError(f"unknown context {text!r}")
+        value: object = self.context[text]
+        while self._peek() == ".":
+            self._take()
+            key = self._take()[1]
+            # An unset variable reads as an empty string; any other missing property as null.
+            missing: object = "" if text == "vars" else None
+            value = value.get(key, missing) if isinstance(value, dict) else None
+        return value
+
+
+def evaluate(expression: object, context: dict[str, dict[str, object]]) -> object:
+    """The value of `${{ ... }}` (or a bare `if:` condition) in the given contexts."""
+    text = str(expression).strip()
+    match = re.fullmatch(r"\$\{\{(.*)\}\}", text, re.DOTALL)
+    if match:
+        text = match.group(1)
+    elif "${{" in text:
+        raise ExpressionError(f"text around an expression: {text!r}")
+    return _Expression(text, context).value()
+
+
 # ------------------------------------------------------------------------------------------ rules
 
 
+# A `pulumi` command in a script (not the word inside a message): at a line start or after ; && ||.
+PULUMI_CLI = re.compile(r"(?:^|[;&|])\s*pulumi\s", re.MULTILINE)
+# The repository variable that says a runner can reach dev (as committed, dev's API is on a developer's kind
+# cluster): only with it does CI deploy, preview or roll back dev.
+DEV_OPT_IN = "DEV_REACHABLE_FROM_CI"
+WITHOUT_OPT_IN: dict[str, object] = {}
+WITH_OPT_IN: dict[str, object] = {DEV_OPT_IN: "true"}
+
+
+def deploy_jobs(doc: dict[str, Any]) -> dict[str, str]:
+    """deploy.yml's stack -> job id, for the jobs that call deploy-stack.yml."""
+    return {
+        str((job.get("with") or {}).get("stack") or ""): job_id
+        for job_id, job in (doc.get("jobs") or {}).items()
+        if str(job.get("uses") or "") == "./.github/workflows/deploy-stack.yml"
+    }
+
+
+def upstream(all_jobs: dict[str, Job], job_id: str) -> dict[str, str]:
+    """Every job that `job_id` waits for, directly or not, each mapped to the job that needs it."""
+    found: dict[str, str] = {}
+    pending = [job_id]
+    while pending:
+        current = pending.pop()
+        for needed in needs(all_jobs.get(current) or {}):
+            if needed not in found and needed != job_id:
+                found[needed] = current
+                pending.append(needed)
+    return found
+
+
 def deploy_chain_problems(wf: Workflows) -> list[str]:
-    """deploy.yml: dev, then staging, then prod, each through deploy-stack.yml; no stage skips a failure."""
+    """deploy.yml: staging after checks and security, prod after staging; neither waits for dev in any way.
+
+    dev is a developer's stack (its kind cluster is out of a runner's reach), deployed from CI only on
+    request: if staging waited for it, a skipped or failing dev would keep staging and prod from deploying.
+    """
     doc = wf.get("deploy.yml")
     if doc is None:
         return ["deploy.yml is missing"]
@@ -163,19 +359,118 @@ def deploy_chain_problems(wf: Workflows) -> list[str]:
     if problems:
         return problems
     all_jobs = doc["jobs"]
-    order = [("dev", None), ("staging", "dev"), ("prod", "staging")]
-    for stack, previous in order:
+    dev = by_stack["dev"]
+    if by_stack["staging"] not in needs(all_jobs[by_stack["prod"]]):
+        problems.append(f"prod ({by_stack['prod']}) does not need staging ({by_stack['staging']})")
+    for stack in ("dev", "staging"):
+        for gate in ("checks", "security"):
+            if gate not in needs(all_jobs[by_stack[stack]]):
+                problems.append(f"{stack} deploys without waiting for {gate}")
+    for stack in ("staging", "prod"):
         job_id = by_stack[stack]
         job = all_jobs[job_id]
-        if previous is not None and by_stack[previous] not in needs(job):
-            problems.append(f"{stack} ({job_id}) does not need {previous} ({by_stack[previous]})")
+        waited_for = upstream(all_jobs, job_id)
+        if dev in waited_for:
+            through = "" if waited_for[dev] == job_id else f" through {waited_for[dev]}"
+            problems.append(f"{stack} ({job_id}) waits for dev ({dev}){through}: an undeployed dev blocks it")
         condition = str(job.get("if") or "")
         if re.search(r"\b(always|failure|cancelled)\(\)", condition):
             problems.append(f"{stack} ({job_id}) can run after a failed stage: if: {condition}")
-    dev_needs = needs(all_jobs[by_stack["dev"]])
-    for gate in ("checks", "security"):
-        if gate not in dev_needs:
-            problems.append(f"dev deploys without waiting for {gate}")
+        if DEV_OPT_IN in condition or re.search(rf"\bneeds\.{re.escape(dev)}\b", condition):
+            problems.append(f"{stack} ({job_id}) is conditioned on dev: if: {condition}")
+    return problems
+
+
+def _opt_in_outcomes(expression: object, context: dict[str, dict[str, object]]) -> tuple[object, object]:
+    """The expression's value without and with the dev opt-in."""
+    return (
+        evaluate(expression, {**context, "vars": WITHOUT_OPT_IN}),
+        evaluate(expression, {**context, "vars": WITH_OPT_IN}),
+    )
+
+
+def dev_opt_in_problems(wf: Workflows) -> list[str]:
+    """CI deploys, previews and rolls back dev only with DEV_REACHABLE_FROM_CI=true; staging, prod always."""
+    problems = []
+    deploy = wf.get("deploy.yml") or {}
+    dev_job = (deploy.get("jobs") or {}).get(deploy_jobs(deploy).get("dev", ""))
+    if dev_job is None:
+        problems.append("deploy.yml has no dev job")
+    elif "if" not in dev_job:
+        problems.append(f"deploy.yml deploys dev on every push: no {DEV_OPT_IN} condition")
+    else:
+        try:
+            without, with_ = _opt_in_outcomes(dev_job["if"], {})
+            if _truthy(without):
+                problems.append(f"deploy.yml deploys dev without the opt-in ({DEV_OPT_IN} unset)")
+            if not _truthy(with_):
+                problems.append(f"deploy.yml does not deploy dev with {DEV_OPT_IN}=true")
+        except ExpressionError as error:
+            problems.append(f"deploy.yml: dev's condition cannot be evaluated: {error}")
+
+    pr = wf.get("pull-request.yml") or {}
+    previews = [
+        (job_id, job)
+        for job_id, job in (pr.get("jobs") or {}).items()
+        if any(pulumi_command(s) == "preview" for s in steps(job))
+    ]
+    if not previews:
+        problems.append("pull-request.yml has no cloud preview")
+    for job_id, job in previews:
+        where = f"pull-request.yml:{job_id}"
+        matrix = (job.get("strategy") or {}).get("matrix") or {}
+        value = matrix.get("stack")
+        try:
+            outcomes = (value, value) if isinstance(value, list) else _opt_in_outcomes(value, {})
+        except ExpressionError as error:
+            problems.append(f"{where}: the stack matrix cannot be evaluated: {error}")
+            continue
+        for opted_in, stacks in zip((False, True), outcomes, strict=True):
+            listed = [str(s) for s in stacks] if isinstance(stacks, list) else []
+            if not isinstance(stacks, list):
+                problems.append(f"{where}: the stack matrix is not a list ({stacks!r})")
+            elif not opted_in and "dev" in listed:
+                problems.append(f"{where}: previews dev without the opt-in ({DEV_OPT_IN} unset)")
+            elif opted_in and "dev" not in listed:
+                problems.append(f"{where}: does not preview dev with {DEV_OPT_IN}=true")
+            for stack in ("staging", "prod"):
+                if isinstance(stacks, list) and stack not in listed:
+                    problems.append(
+                        f"{where}: does not preview {stack} (opt-in {'on' if opted_in else 'off'})"
+                    )
+
+    rollback = wf.get("rollback.yml") or {}
+    for job_id, job in (rollback.get("jobs") or {}).items():
+        where = f"rollback.yml:{job_id}"
+        job_steps = steps(job)
+        first_pulumi = next(
+            (
+                i
+                for i, s in enumerate(job_steps)
+                if is_action(s, "pulumi/actions") or PULUMI_CLI.search(run_text(s))
+            ),
+            len(job_steps),
+        )
+
+        def refuses(step: Step, stack: str, opt_in: dict[str, object]) -> bool:
+            # A guard: runs only under its condition, says why and fails the job.
+            if "if" not in step or not re.search(r"(?m)^\s*exit [1-9]", run_text(step)):
+                return False
+            context: dict[str, dict[str, object]] = {"inputs": {"stack": stack}, "vars": opt_in}
+            try:
+                return _truthy(evaluate(step["if"], context))
+            except ExpressionError:
+                return False
+
+        guards = job_steps[:first_pulumi]
+        if not any(refuses(s, "dev", WITHOUT_OPT_IN) for s in guards):
+            problems.append(
+                f"{where}: rolls back dev without the opt-in: no step refuses it before pulumi runs"
+            )
+        for stack, opt_in in (("dev", WITH_OPT_IN), ("staging", WITHOUT_OPT_IN), ("prod", WITHOUT_OPT_IN)):
+            if any(refuses(s, stack, opt_in) for s in job_steps):
+                setting = "with" if opt_in else "without"
+                problems.append(f"{where}: refuses {stack} {setting} the opt-in")
     return problems
 
 
@@ -590,6 +885,7 @@ def rollback_problems(wf: Workflows) -> list[str]:
 
 RULES: dict[str, Callable[[Workflows], list[str]]] = {
     "deploy_chain": deploy_chain_problems,
+    "dev_opt_in": dev_opt_in_problems,
     "environment": environment_problems,
     "policy_packs": policy_pack_problems,
     "preview_before_up": preview_before_up_problems,
@@ -674,6 +970,20 @@ def _fallback_step(wf: Workflows, command: str) -> Step:
     )
 
 
+def _wait_for_dev_through(wf: Workflows, job_id: str) -> None:
+    all_jobs = wf["deploy.yml"]["jobs"]
+    all_jobs[job_id] = {"needs": "dev", "runs-on": "ubuntu-latest", "steps": [{"run": "true"}]}
+    all_jobs["staging"]["needs"] = ["checks", "security", job_id]
+
+
+def _preview_matrix(wf: Workflows, stacks: object) -> None:
+    _job(wf, "pull-request.yml", "cloud-preview")["strategy"]["matrix"]["stack"] = stacks
+
+
+def _is_dev_guard(step: Step) -> bool:
+    return "inputs.stack == 'dev'" in str(step.get("if") or "")
+
+
 # Each breakage: (rule, what to break, expected words in a problem).
 BREAKAGES: list[tuple[str, Callable[[Workflows], None], str]] = [
     (
@@ -681,7 +991,39 @@ BREAKAGES: list[tuple[str, Callable[[Workflows], None], str]] = [
         lambda wf: _job(wf, "deploy.yml", "prod").update(needs="dev"),
         "prod (prod) does not need staging",
     ),
-    ("deploy_chain", lambda wf: _job(wf, "deploy.yml", "staging").pop("needs"), "does not need dev"),
+    # The chain as it was: staging behind dev, whose kind cluster no runner reaches: staging never deployed.
+    (
+        "deploy_chain",
+        lambda wf: _job(wf, "deploy.yml", "staging").update(needs="dev"),
+        "staging (staging) waits for dev (dev)",
+    ),
+    (
+        "deploy_chain",
+        lambda wf: _job(wf, "deploy.yml", "prod").update(needs=["staging", "dev"]),
+        "prod (prod) waits for dev (dev)",
+    ),
+    (
+        "deploy_chain",
+        lambda wf: _wait_for_dev_through(wf, "dev-smoke"),
+        "staging (staging) waits for dev (dev) through dev-smoke",
+    ),
+    (
+        "deploy_chain",
+        lambda wf: _job(wf, "deploy.yml", "staging").update(
+            {"if": f"${{{{ vars.{DEV_OPT_IN} != 'true' }}}}"}
+        ),
+        "staging (staging) is conditioned on dev",
+    ),
+    (
+        "deploy_chain",
+        lambda wf: _job(wf, "deploy.yml", "staging").pop("needs"),
+        "staging deploys without waiting for checks",
+    ),
+    (
+        "deploy_chain",
+        lambda wf: _job(wf, "deploy.yml", "prod").update(needs=["checks", "security"]),
+        "prod (prod) does not need staging",
+    ),
     (
         "deploy_chain",
         lambda wf: _job(wf, "deploy.yml", "prod").update({"if": "always()"}),
@@ -692,6 +1034,72 @@ BREAKAGES: list[tuple[str, Callable[[Workflows], None], str]] = [
         "deploy_chain",
         lambda wf: _job(wf, "deploy.yml", "dev").update(needs=["checks"]),
         "without waiting for security",
+    ),
+    ("dev_opt_in", lambda wf: _job(wf, "deploy.yml", "dev").pop("if"), "deploys dev on every push"),
+    (
+        "dev_opt_in",
+        lambda wf: _job(wf, "deploy.yml", "dev").update({"if": f"${{{{ vars.{DEV_OPT_IN} != 'false' }}}}"}),
+        "deploys dev without the opt-in",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _job(wf, "deploy.yml", "dev").update({"if": f"${{{{ vars.{DEV_OPT_IN} == 'yes' }}}}"}),
+        "does not deploy dev with DEV_REACHABLE_FROM_CI=true",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _job(wf, "deploy.yml", "dev").update({"if": "${{ github.ref == 'refs/heads/main' }}"}),
+        "dev's condition cannot be evaluated",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _preview_matrix(wf, ["dev", "staging", "prod"]),
+        "previews dev without the opt-in",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _preview_matrix(wf, """${{ fromJSON('["staging", "prod"]') }}"""),
+        "does not preview dev with DEV_REACHABLE_FROM_CI=true",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _preview_matrix(
+            wf,
+            f"""${{{{ fromJSON(vars.{DEV_OPT_IN} == 'true' && '["dev", "staging"]' || '["staging"]') }}}}""",
+        ),
+        "does not preview prod (opt-in off)",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _drop(wf, "rollback.yml", "rollback", _is_dev_guard),
+        "rolls back dev without the opt-in",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _job(wf, "rollback.yml", "rollback").update(
+            steps=[s for s in steps(_job(wf, "rollback.yml", "rollback")) if not _is_dev_guard(s)]
+            + [_step(wf, "rollback.yml", "rollback", _is_dev_guard)]
+        ),
+        "no step refuses it before pulumi runs",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _step(wf, "rollback.yml", "rollback", _is_dev_guard).update(run="echo '::warning::dev'"),
+        "rolls back dev without the opt-in",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _step(wf, "rollback.yml", "rollback", _is_dev_guard).update(
+            {"if": "${{ inputs.stack == 'dev' }}"}
+        ),
+        "refuses dev with the opt-in",
+    ),
+    (
+        "dev_opt_in",
+        lambda wf: _step(wf, "rollback.yml", "rollback", _is_dev_guard).update(
+            {"if": f"${{{{ inputs.stack != 'prod' && vars.{DEV_OPT_IN} != 'true' }}}}"}
+        ),
+        "refuses staging without the opt-in",
     ),
     (
         "environment",
@@ -1048,3 +1456,34 @@ def test_the_on_key_is_read_as_a_string(workflows: Workflows) -> None:
     for name, doc in workflows.items():
         assert "on" in doc, name
         assert True not in doc, name
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # An unset variable is an empty string: `!= 'false'` is then true, the trap the opt-in rules catch.
+        (f"${{{{ vars.{DEV_OPT_IN} != 'false' }}}}", True),
+        (f"${{{{ vars.{DEV_OPT_IN} == 'true' }}}}", False),
+        ("vars.OTHER == ''", True),
+        # Strings compare without case, as on GitHub.
+        ("inputs.stack == 'DEV'", True),
+        # && and || give one of their operands, which is how the matrix picks its list.
+        ("inputs.stack == 'prod' && 'a' || 'b'", "b"),
+        ("inputs.stack == 'dev' && 'a' || 'b'", "a"),
+        ("!(inputs.stack == 'dev') || inputs.missing", None),
+        ('fromJSON(\'["staging", "prod"]\')', ["staging", "prod"]),
+        ("'it''s'", "it's"),
+        ("null == 0", True),
+    ],
+)
+def test_the_expression_evaluator(expression: str, expected: object) -> None:
+    assert evaluate(expression, {"vars": {}, "inputs": {"stack": "dev"}}) == expected
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["steps.preview.outcome == 'success'", "always()", "inputs.stack ==", "'x' 'y'", "${{ a }} b", "a < b"],
+)
+def test_the_expression_evaluator_refuses_what_it_does_not_know(expression: str) -> None:
+    with pytest.raises(ExpressionError):
+        evaluate(expression, {"vars": {}, "inputs": {"stack": "dev"}})

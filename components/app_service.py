@@ -68,6 +68,8 @@ class ApiAppService(pulumi.ComponentResource):
     app_name: pulumi.Output[str]
     app_id: pulumi.Output[str]
     default_host_name: pulumi.Output[str]
+    # What a custom domain's asuid TXT record must hold for App Service to accept the host name.
+    custom_domain_verification_id: pulumi.Output[str]
     principal_id: pulumi.Output[str]
 
     def __init__(
@@ -164,4 +166,5 @@ class ApiAppService(pulumi.ComponentResource):
         self.app_name = app.name
         self.app_id = app.id
         self.default_host_name = app.default_host_name
+        self.custom_domain_verification_id = app.custom_domain_verification_id.apply(lambda value: value or "")
         self.register_outputs({"appName": self.app_name, "defaultHostName": self.default_host_name})

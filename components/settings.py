@@ -326,6 +326,10 @@ class ApiSettings(ConfigModel):
     always_on: bool = False
     health_check_path: str = Field(default="/health", pattern=r"^/[A-Za-z0-9/_-]*$")
     public_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+$")
+    # Who binds publicUrl's host name to the App Service and holds its certificate. The program does not: a
+    # custom domain needs DNS records first and a managed certificate needs the binding first, which one
+    # Pulumi update cannot order. "external" says so; the stack output publicUrlDns lists the records.
+    public_url_binding: Literal["external"] | None = None
     auth: AuthSettings = AuthSettings()
     hangfire: HangfireSettings = HangfireSettings()
     logging: dict[str, LogLevel] = Field(default_factory=dict)
@@ -359,6 +363,15 @@ class ApiSettings(ConfigModel):
             if not re.fullmatch(r"https?://[^\s]+", url):
                 raise ValueError(f"service endpoint {name} must be an http(s) URL, got {url!r}")
         return value
+
+    @model_validator(mode="after")
+    def _public_url_rules(self) -> ApiSettings:
+        if self.public_url and self.hosting == "appService" and self.public_url_binding is None:
+            raise ValueError(
+                "publicUrlBinding: external is required with publicUrl on App Service: the program does not "
+                "bind custom host names or issue their certificates (docs/operations.md, 'The public URL')"
+            )
+        return self
 
     @model_validator(mode="after")
     def _plan_rules(self) -> ApiSettings:

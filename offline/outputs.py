@@ -52,6 +52,8 @@ class ArmType:
 def _web_app(name: str, inputs: Inputs, rid: str) -> dict[str, Any]:
     return {
         "defaultHostName": f"{name}.azurewebsites.net",
+        # One per subscription in Azure: derived from the subscription here.
+        "customDomainVerificationId": hashlib.sha256(SUBSCRIPTION_ID.encode()).hexdigest().upper(),
         "outboundIpAddresses": "20.0.0.1,20.0.0.2",
         "state": "Running",
     }

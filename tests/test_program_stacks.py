@@ -343,6 +343,17 @@ def test_the_web_app_identity_reads_its_secrets_pulls_its_image_and_nothing_more
     assert {a.urn for a in assignments} <= set(app.dependencies)
 
 
+def test_the_public_url_is_bound_outside_and_its_dns_records_are_an_output(app_stack: str) -> None:
+    outputs = run(app_stack).outputs
+    if app_stack != "prod":
+        assert "publicUrlDns" not in outputs
+        return
+    assert outputs["apiUrl"] == "https://api.meajudaai.com"
+    records = outputs["publicUrlDns"]
+    assert records["cname"] == "api.meajudaai.com CNAME meajudaai-api.azurewebsites.net"
+    assert re.fullmatch(r"asuid\.api\.meajudaai\.com TXT [0-9A-F]{64}", records["txt"])
+
+
 def test_the_app_service_release_is_the_image_and_the_stamp(app_stack: str) -> None:
     """A new release.id changes what App Service runs, and the gate's stamp on the same app says so."""
     if app_stack == DEV_ON_APP_SERVICE:

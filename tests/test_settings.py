@@ -180,6 +180,11 @@ def test_deep_merge_replaces_lists_and_merges_objects() -> None:
         ),
         ({"release": {**RELEASE, "id": "1.4.0+build.7"}}, "meajudaai-infra:release.id", "image's tag"),
         ({"release": {**RELEASE, "id": "latest"}}, "meajudaai-infra:release.id", "never 'latest'"),
+        (
+            {"api": {"hosting": "appService", "publicUrl": "https://api.example.com"}},
+            "meajudaai-infra:api",
+            "publicUrlBinding: external is required",
+        ),
     ],
 )
 def test_a_bad_value_is_rejected_naming_the_key_and_what_is_allowed(

@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--by", required=True, help="who is recording this evidence")
         sub.add_argument("--release", help="release id the evidence is for (default: the stack's release)")
         sub.add_argument("--at", type=_aware, help="when the evidence was produced (default: now)")
+        sub.add_argument(
+            "--props",
+            type=Path,
+            help="Directory.Packages.props of the release the evidence is for, if not the config's "
+            "(its package digest is recorded with the evidence)",
+        )
         _item_arguments(name, sub)
     return parser
 
@@ -209,10 +215,13 @@ def _refusal(entry: EvidenceRecord, number: int, problems: list[str]) -> str:
 def record(args: argparse.Namespace, out: Any) -> int:
     stack = load(stack_path(args.stack, args.project_dir))
     release = stack.release()
+    facts = _facts(stack, args.props)
     number, model = ITEMS[args.item]
     key = EVIDENCE_ITEMS[number]
     data = {
         "release": args.release or release.id,
+        # Evidence binds to the package set it was produced with, not only to the release's name.
+        "releaseDigest": facts.digest,
         "recordedBy": args.by,
         "recordedAt": args.at or datetime.now(UTC),
         **_payload(args),
@@ -229,7 +238,10 @@ def record(args: argparse.Namespace, out: Any) -> int:
         raise CliError(_refusal(entry, number, problems))
     stack.set_evidence(key, entry)
     stack.save()
-    print(f"recorded {key} for release {entry.release} in {stack.path}", file=out)
+    print(
+        f"recorded {key} for release {entry.release} (packages {facts.short_digest}) in {stack.path}",
+        file=out,
+    )
     if entry.release != release.id:
         print(f"note: the stack currently deploys release {release.id}, so this does not count yet", file=out)
     return EXIT_OK
@@ -243,6 +255,7 @@ def render(decision: Decision, facts: ReleaseFacts) -> str:
     lines = [
         decision.summary(),
         "  packages: " + "; ".join(f"{name} {version}" for name, version in facts.display_packages().items()),
+        f"  package digest: {facts.short_digest} (of every package the release lists)",
     ]
     for item in decision.items:
         mark = "~" if item.deferred else ("x" if item.complete else " ")

@@ -111,11 +111,31 @@ class ReleaseConfig(GateModel):
 
 
 class EvidenceRecord(GateModel):
-    """Who recorded what, when, for which release. Every checklist record carries this."""
+    """Who recorded what, when, for which release and package set. Every checklist record carries this.
+
+    ``releaseDigest`` is the package digest of the release the evidence was recorded for
+    (gate.facts.package_digest): a release id reused with other packages does not reuse the evidence.
+    """
+
+    # The `python -m gate record` item that writes this record, for the re-record hint.
+    cli_item: ClassVar[str] = ""
 
     release: ReleaseId
+    release_digest: Sha256
     recorded_by: NonEmpty
     recorded_at: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bound_to_packages(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "releaseDigest" not in data and "release_digest" not in data:
+            # Records written before evidence was bound to the package set cannot be checked against it.
+            raise ValueError(
+                "recorded without releaseDigest (an older evidence format, not bound to the release's "
+                f"package set): record it again with `python -m gate record {cls.cli_item or '<item>'} "
+                "-s <stack> --by <name> ...`"
+            )
+        return data
 
     @field_validator("recorded_at")
     @classmethod
@@ -199,6 +219,8 @@ class IntegrationTestsEvidence(EvidenceRecord):
 class StagingValidationEvidence(EvidenceRecord):
     """Item 2: manual validation in staging under production-like load."""
 
+    cli_item: ClassVar[str] = "staging"
+
     jobs_enqueued: int = Field(ge=0, le=1_000_000)
     persisted_across_restart: bool
     retries_verified: bool
@@ -208,6 +230,8 @@ class StagingValidationEvidence(EvidenceRecord):
 
 class RollbackTestEvidence(EvidenceRecord):
     """Item 4: the rollback procedure rehearsed in staging, with its measured duration."""
+
+    cli_item: ClassVar[str] = "rollback"
 
     environment: Literal["staging"] = "staging"
     duration_minutes: int = Field(ge=1, le=24 * 60)
@@ -219,6 +243,8 @@ class BackupVerificationEvidence(EvidenceRecord):
     The other half (the server's backup settings) is derived from the planned server's properties.
     """
 
+    cli_item: ClassVar[str] = "backup"
+
     backup_name: NonEmpty
     restore_tested: bool
 
@@ -226,11 +252,15 @@ class BackupVerificationEvidence(EvidenceRecord):
 class TrainingEvidence(EvidenceRecord):
     """Item 6: team trained on the rollback."""
 
+    cli_item: ClassVar[str] = "training"
+
     trained: tuple[NonEmpty, ...] = Field(min_length=1)
 
 
 class StakeholdersEvidence(EvidenceRecord):
     """Item 7: stakeholders notified."""
+
+    cli_item: ClassVar[str] = "stakeholders"
 
     channel: NonEmpty
 

@@ -62,6 +62,8 @@ class Decision:
     items: tuple[ItemStatus, ...]
     # NuGet id -> version for the packages the gate reads; optional ones not listed say so.
     packages: Mapping[str, str] = field(default_factory=dict)
+    # First 16 hex characters of the release's package digest, the one evidence must carry.
+    package_digest: str = ""
 
     @property
     def missing(self) -> tuple[ItemStatus, ...]:
@@ -82,6 +84,7 @@ class Decision:
             "basis": self.assessment.basis,
             "reason": self.assessment.reason,
             "release": self.release,
+            "packageDigest": self.package_digest,
             "packages": dict(self.packages),
             "missingItems": [i.line() for i in self.missing],
             "deferredItems": [i.line() for i in self.items if i.deferred],
@@ -210,10 +213,26 @@ def evidence_problems(
     return [timing] if timing else payload_problems(number, record.values, limits, test_label=test_label)
 
 
-def _binding_problem(record: ItemRecord, facts: ReleaseFacts) -> str | None:
-    if record.release != facts.release:
-        return f"evidence is for release {record.release}, this deploy is release {facts.release}"
-    return None
+def binding_problem(record: ItemRecord, facts: ReleaseFacts) -> str | None:
+    """Why the record is not for this release: another release id, another package set, or both."""
+    same_release = record.release == facts.release
+    same_packages = record.digest == facts.short_digest
+    if same_release and same_packages:
+        return None
+    if same_packages:
+        return (
+            f"evidence is for release {record.release}, this deploy is release {facts.release} "
+            "(same packages)"
+        )
+    if same_release:
+        return (
+            f"evidence is for packages {record.digest}, release {facts.release} now has packages "
+            f"{facts.short_digest}: the package set changed since it was recorded, so record it again"
+        )
+    return (
+        f"evidence is for release {record.release} with packages {record.digest}, this deploy is release "
+        f"{facts.release} with packages {facts.short_digest}"
+    )
 
 
 def _recorded_item(
@@ -221,7 +240,7 @@ def _recorded_item(
 ) -> tuple[bool, str]:
     if record is None:
         return False, "no evidence recorded"
-    problem = _binding_problem(record, facts)
+    problem = binding_problem(record, facts)
     problems = [problem] if problem else evidence_problems(number, record, facts.limits, now)
     if problems:
         return False, "; ".join(problems)
@@ -291,4 +310,6 @@ def decide(
         not s.complete and not s.deferred and s.required for s in statuses
     ):
         verdict = "blocked" if env in GATED else "advisory"
-    return Decision(env, facts.release, assessment, verdict, statuses, facts.display_packages())
+    return Decision(
+        env, facts.release, assessment, verdict, statuses, facts.display_packages(), facts.short_digest
+    )

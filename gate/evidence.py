@@ -10,7 +10,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from gate.config import GateEvidence, ReportSummary
+from pydantic.alias_generators import to_snake
+
+from gate.config import (
+    EVIDENCE_ITEMS,
+    BackupVerificationEvidence,
+    EvidenceRecord,
+    GateEvidence,
+    IntegrationTestsEvidence,
+    ReportSummary,
+    RollbackTestEvidence,
+    StagingValidationEvidence,
+    TrainingEvidence,
+)
+from gate.facts import shorten_digest
 
 ITEM_TITLES: dict[int, str] = {
     1: "Hangfire integration tests (TRX or xUnit report)",
@@ -30,6 +43,8 @@ DERIVED_ITEM = 3
 @dataclass(frozen=True)
 class ItemRecord:
     release: str
+    # First 16 hex characters of the package digest of the release it was recorded for.
+    digest: str
     # The time the item's age is judged from: the test run's own finish for item 1 (a report recorded
     # today of a run from last month is a month old), the recording time for the others.
     as_of: datetime
@@ -50,49 +65,57 @@ def run_completed(report: ReportSummary) -> bool:
     return report.run_errors == 0 and (report.outcome in RUN_OK_OUTCOMES or explained)
 
 
+def _report_values(r: ReportSummary) -> dict[str, int]:
+    return {
+        "ok": int(run_completed(r)),
+        "total": r.total,
+        "ran": r.executed,
+        "passed": r.passed,
+        "failed": r.failed,
+        "error": r.error,
+        "aborted": r.aborted,
+        "timeout": r.timeout,
+        "hf": r.hangfire_tests,
+        "hfRan": r.hangfire_ran,
+        "hfPassed": r.hangfire_passed,
+    }
+
+
+def _values(record: EvidenceRecord) -> dict[str, int]:
+    if isinstance(record, IntegrationTestsEvidence):
+        return _report_values(record.report)
+    if isinstance(record, StagingValidationEvidence):
+        return {
+            "jobs": record.jobs_enqueued,
+            "persisted": int(record.persisted_across_restart),
+            "retries": int(record.retries_verified),
+            "recurring": int(record.recurring_jobs_verified),
+            "dashboard": int(record.dashboard_watched),
+        }
+    if isinstance(record, RollbackTestEvidence):
+        return {"minutes": record.duration_minutes}
+    if isinstance(record, BackupVerificationEvidence):
+        return {"restoreTested": int(record.restore_tested)}
+    if isinstance(record, TrainingEvidence):
+        return {"trained": len(record.trained)}
+    return {}
+
+
+def item_record(record: EvidenceRecord) -> ItemRecord:
+    as_of = record.report.finished_at if isinstance(record, IntegrationTestsEvidence) else record.recorded_at
+    return ItemRecord(
+        record.release, shorten_digest(record.release_digest), to_second(as_of), _values(record)
+    )
+
+
 def summarize(evidence: GateEvidence | None) -> dict[int, ItemRecord]:
     if evidence is None:
         return {}
     items: dict[int, ItemRecord] = {}
-    if (t := evidence.integration_tests) is not None:
-        r = t.report
-        items[1] = ItemRecord(
-            t.release,
-            to_second(r.finished_at),
-            {
-                "ok": int(run_completed(r)),
-                "total": r.total,
-                "ran": r.executed,
-                "passed": r.passed,
-                "failed": r.failed,
-                "error": r.error,
-                "aborted": r.aborted,
-                "timeout": r.timeout,
-                "hf": r.hangfire_tests,
-                "hfRan": r.hangfire_ran,
-                "hfPassed": r.hangfire_passed,
-            },
-        )
-    if (s := evidence.staging_validation) is not None:
-        items[2] = ItemRecord(
-            s.release,
-            to_second(s.recorded_at),
-            {
-                "jobs": s.jobs_enqueued,
-                "persisted": int(s.persisted_across_restart),
-                "retries": int(s.retries_verified),
-                "recurring": int(s.recurring_jobs_verified),
-                "dashboard": int(s.dashboard_watched),
-            },
-        )
-    if (rb := evidence.rollback_tested) is not None:
-        items[4] = ItemRecord(rb.release, to_second(rb.recorded_at), {"minutes": rb.duration_minutes})
-    if (b := evidence.backup_verified) is not None:
-        items[5] = ItemRecord(b.release, to_second(b.recorded_at), {"restoreTested": int(b.restore_tested)})
-    if (tr := evidence.team_trained) is not None:
-        items[6] = ItemRecord(tr.release, to_second(tr.recorded_at), {"trained": len(tr.trained)})
-    if (n := evidence.stakeholders_notified) is not None:
-        items[7] = ItemRecord(n.release, to_second(n.recorded_at), {})
+    for number, key in EVIDENCE_ITEMS.items():
+        record = getattr(evidence, to_snake(key))
+        if record is not None:
+            items[number] = item_record(record)
     return items
 
 

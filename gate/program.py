@@ -40,5 +40,6 @@ def gate_outputs(
     planned: Sequence[PlannedResource] | None = None,
     now: datetime | None = None,
 ) -> dict[str, object]:
-    """``{"status", "basis", "reason", "release", "missingItems", "deferredItems"}`` for pulumi.export."""
+    """``{"status", "basis", "reason", "release", "packageDigest", "packages", "missingItems",
+    "deferredItems", "laterItems"}`` for pulumi.export (see Decision.as_outputs)."""
     return gate_decision(environment, facts, evidence, planned, now).as_outputs()

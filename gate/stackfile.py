@@ -39,7 +39,8 @@ def _format_errors(exc: ValidationError, key: str) -> str:
     lines = []
     for err in exc.errors():
         path = ".".join(str(p) for p in err["loc"])
-        lines.append(f"  {key}{'.' + path if path else ''}: {err['msg']}")
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}{'.' + path if path else ''}: {message}")
     return "\n".join(lines)
 
 

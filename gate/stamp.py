@@ -6,8 +6,9 @@ Azure tags on the web app and annotations on the Kubernetes Deployment use the s
 no time-dependent value is stamped, so tags only change when the release or its evidence changes.
 
 Keys (all prefixed ``meajudaai-gate-``):
-  stamp              format version, ``2`` (1: before item 1 carried the report's counts and finish)
+  stamp              format version, ``2`` (1: before evidence was bound to the package set)
   release            release id (version or commit)
+  package-digest     first 16 hex characters of the release's package digest (gate.facts.package_digest)
   npgsql             exact pinned version, or ``transitive:<major>`` when the EF Core provider brings it
   npgsql-efcore      Npgsql.EntityFrameworkCore.PostgreSQL version
   efcore             Microsoft.EntityFrameworkCore version
@@ -15,9 +16,10 @@ Keys (all prefixed ``meajudaai-gate-``):
   hangfire-postgresql  Hangfire.PostgreSql version
   limits             ``maxAgeDays=<d>;backupMaxAgeHours=<h>;minTests=<n>``
   item1 item2 item4 item5 item6 item7
-                     ``none``, or ``<release>|<YYYY-MM-DDTHH:MM:SSZ>|k=v;k=v`` (numbers only, see
-                     ``gate.evidence.ITEM_VALUE_KEYS``). The time is the one the item ages from: the
-                     test run's finish for item 1, the recording time for the others.
+                     ``none``, or ``<release>|<digest>|<YYYY-MM-DDTHH:MM:SSZ>|k=v;k=v``: the release
+                     and the 16-character package digest it was recorded for, the time it ages from
+                     (the test run's finish for item 1, the recording time for the others), and
+                     numbers only (see ``gate.evidence.ITEM_VALUE_KEYS``).
 Item 3 is derived from planned resources, never stamped.
 """
 
@@ -30,7 +32,7 @@ from datetime import UTC, datetime
 
 from gate.config import RELEASE_PATTERN, GateEvidence
 from gate.evidence import ITEM_VALUE_KEYS, RECORDED_ITEMS, ItemRecord, summarize, to_second
-from gate.facts import Limits, ReleaseFacts
+from gate.facts import SHORT_DIGEST, Limits, ReleaseFacts
 from gate.versions import is_version, major
 
 PREFIX = "meajudaai-gate-"
@@ -40,6 +42,7 @@ MAX_VALUE_LENGTH = 256
 
 K_STAMP = PREFIX + "stamp"
 K_RELEASE = PREFIX + "release"
+K_DIGEST = PREFIX + "package-digest"
 K_NPGSQL = PREFIX + "npgsql"
 K_NPGSQL_EF = PREFIX + "npgsql-efcore"
 K_EF = PREFIX + "efcore"
@@ -50,6 +53,7 @@ ITEM_KEYS: dict[int, str] = {n: f"{PREFIX}item{n}" for n in RECORDED_ITEMS}
 ALL_KEYS = (
     K_STAMP,
     K_RELEASE,
+    K_DIGEST,
     K_NPGSQL,
     K_NPGSQL_EF,
     K_EF,
@@ -62,6 +66,7 @@ ALL_KEYS = (
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _RELEASE_RE = re.compile(RELEASE_PATTERN)
+_DIGEST_RE = re.compile(rf"^[0-9a-f]{{{SHORT_DIGEST}}}$")
 _TRANSITIVE = "transitive:"
 _LIMIT_KEYS = ("maxAgeDays", "backupMaxAgeHours", "minTests")
 
@@ -80,7 +85,7 @@ def _encode_item(record: ItemRecord | None, item: int) -> str:
     if record is None:
         return ABSENT
     values = ";".join(f"{k}={record.values[k]}" for k in ITEM_VALUE_KEYS[item])
-    return f"{record.release}|{to_second(record.as_of).strftime(_TIME_FORMAT)}|{values}"
+    return f"{record.release}|{record.digest}|{to_second(record.as_of).strftime(_TIME_FORMAT)}|{values}"
 
 
 def stamp(facts: ReleaseFacts, evidence: GateEvidence | None) -> dict[str, str]:
@@ -90,6 +95,7 @@ def stamp(facts: ReleaseFacts, evidence: GateEvidence | None) -> dict[str, str]:
     result = {
         K_STAMP: FORMAT,
         K_RELEASE: facts.release,
+        K_DIGEST: facts.short_digest,
         K_NPGSQL: facts.npgsql or f"{_TRANSITIVE}{facts.npgsql_major}",
         K_NPGSQL_EF: facts.npgsql_ef_core,
         K_EF: facts.ef_core,
@@ -127,13 +133,17 @@ def _decode_item(item: int, key: str, text: str, problems: list[str]) -> ItemRec
     if text == ABSENT:
         return None
     fields = text.split("|")
-    if len(fields) != 3:
-        problems.append(f"{key}: expected 'none' or '<release>|<time>|<values>', got '{text}'")
+    if len(fields) != 4:
+        problems.append(f"{key}: expected 'none' or '<release>|<digest>|<time>|<values>', got '{text}'")
         return None
-    release, when, values = fields
+    release, digest, when, values = fields
     before = len(problems)
     if not _RELEASE_RE.match(release):
         problems.append(f"{key}: '{release}' is not a release id")
+    if not _DIGEST_RE.match(digest):
+        problems.append(
+            f"{key}: '{digest}' is not a package digest ({SHORT_DIGEST} lowercase hex characters)"
+        )
     if not _TIME_RE.match(when):
         problems.append(f"{key}: '{when}' is not a UTC time like 2026-11-28T10:00:00Z")
     parsed = _pairs(values, ITEM_VALUE_KEYS[item], key, problems)
@@ -144,7 +154,7 @@ def _decode_item(item: int, key: str, text: str, problems: list[str]) -> ItemRec
     except ValueError:
         problems.append(f"{key}: '{when}' is not a valid date")
         return None
-    return ItemRecord(release, as_of, parsed)
+    return ItemRecord(release, digest, as_of, parsed)
 
 
 def _version(mapping: Mapping[str, str], key: str, problems: list[str]) -> str:
@@ -180,6 +190,9 @@ def read_stamp(mapping: Mapping[str, object] | None) -> StampedRelease:
     release = ours.get(K_RELEASE, "")
     if K_RELEASE in ours and not _RELEASE_RE.match(release):
         problems.append(f"{K_RELEASE}: '{release}' is not a release id")
+    digest = ours.get(K_DIGEST, "")
+    if K_DIGEST in ours and not _DIGEST_RE.match(digest):
+        problems.append(f"{K_DIGEST}: '{digest}' is not {SHORT_DIGEST} lowercase hex characters")
 
     npgsql_ef = _version(ours, K_NPGSQL_EF, problems)
     ef = _version(ours, K_EF, problems)
@@ -224,5 +237,6 @@ def read_stamp(mapping: Mapping[str, object] | None) -> StampedRelease:
         limits=Limits(
             limits_values["maxAgeDays"], limits_values["backupMaxAgeHours"], limits_values["minTests"]
         ),
+        digest=digest,
     )
     return StampedRelease(facts, items)

@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from gate.cli import main
+from gate.facts import package_digest
+from gate.props import read_props
 from tests.test_gate_reports import FORMATS, REFUSED, V3_ABORTED, fresh_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gate"
@@ -271,6 +273,52 @@ def test_evidence_for_another_release_is_recorded_but_does_not_count(project):
     assert "does not count yet" in out
     _, status, _ = gate(project, "status")
     assert "evidence is for release v2.0.0" in status
+
+
+def test_evidence_is_bound_to_the_package_set_of_the_release(project):
+    for item, extra in RECORD_ALL.items():
+        assert record(project, item, *extra)[0] == 0
+    config = yaml.safe_load((project / "Pulumi.prod.yaml").read_text())["config"]
+    digests = {r["releaseDigest"] for r in config["meajudaai-infra:gateEvidence"].values()}
+    assert digests == {package_digest(read_props(project / "pinned.props"))}
+    assert gate(project, "status")[0] == 0
+    # Same release id, one package bumped (not even one the gate reads): nothing recorded counts.
+    props = project / "pinned.props"
+    props.write_text(
+        props.read_text().replace(
+            '"Hangfire.InMemory" Version="1.0.0"', '"Hangfire.InMemory" Version="1.0.1"'
+        )
+    )
+    code, out, _ = gate(project, "status")
+    assert code == 1
+    assert "missing: 1, 2, 4, 5, 6, 7" in out
+    assert out.count("the package set changed since it was recorded, so record it again") == 6
+
+
+def test_record_with_props_binds_to_that_package_set(project):
+    shutil.copy(FIXTURES / "props" / "fallback-four.props", project)
+    code, out, _ = record(
+        project, "stakeholders", "--channel", "email", "--props", str(project / "fallback-four.props")
+    )
+    assert code == 0
+    four = package_digest(read_props(project / "fallback-four.props"))
+    assert f"(packages {four[:16]})" in out
+    _, status, _ = gate(project, "status")
+    assert f"evidence is for packages {four[:16]}" in status
+
+
+def test_an_older_record_without_a_package_digest_is_refused_with_how_to_record_it_again(project):
+    stack_file = project / "Pulumi.prod.yaml"
+    stack_file.write_text(
+        stack_file.read_text()
+        + "  meajudaai-infra:gateEvidence:\n    stakeholdersNotified:\n      release: cc4de0a8\n"
+        + '      recordedBy: Ana\n      recordedAt: "2026-11-28T10:00:00Z"\n      channel: email\n'
+    )
+    code, _, err = gate(project, "status")
+    assert code == 2
+    assert "meajudaai-infra:gateEvidence.stakeholdersNotified: recorded without releaseDigest" in err
+    assert "record it again with `python -m gate record stakeholders -s <stack>" in err
+    assert "Traceback" not in err
 
 
 def test_time_without_zone_is_rejected(project):

@@ -22,8 +22,16 @@ MONITORING_MISSING = DerivedCheck(("signal 'npgsql-errors': no alert tagged meaj
 SETTINGS_OK = DerivedCheck(())
 
 
-def record(when: datetime = NOW - timedelta(hours=2), release: str = RELEASE) -> dict:
-    return {"release": release, "recordedBy": "Ana Souza", "recordedAt": when.isoformat()}
+def record(
+    when: datetime = NOW - timedelta(hours=2), release: str = RELEASE, digest: str = RISKY.digest
+) -> dict:
+    """The fields every record has; by default for the risky release and its package set."""
+    return {
+        "release": release,
+        "releaseDigest": digest,
+        "recordedBy": "Ana Souza",
+        "recordedAt": when.isoformat(),
+    }
 
 
 def trx_summary(finished: datetime = NOW - timedelta(hours=2, minutes=20)) -> dict:
@@ -112,6 +120,44 @@ def test_evidence_for_another_release_does_not_count():
     assert [i.number for i in decision.missing] == [6]
     assert "v1.3.9" in decision.missing[0].detail
     assert decision.verdict == "blocked"
+
+
+OTHER_PACKAGES = "f" * 64
+
+
+def test_evidence_for_the_same_release_id_with_other_packages_does_not_count():
+    decision = run("prod", complete(teamTrained={**record(digest=OTHER_PACKAGES), "trained": ["Ana"]}))
+    assert [i.number for i in decision.missing] == [6]
+    assert decision.missing[0].detail == (
+        f"evidence is for packages ffffffffffffffff, release {RELEASE} now has packages "
+        f"{RISKY.short_digest}: the package set changed since it was recorded, so record it again"
+    )
+
+
+def test_evidence_for_another_release_id_with_the_same_packages_does_not_count():
+    decision = run("prod", complete(teamTrained={**record(release="v1.3.9"), "trained": ["Ana"]}))
+    assert decision.missing[0].detail.endswith("this deploy is release cc4de0a8 (same packages)")
+
+
+def test_evidence_for_another_release_and_packages_names_both():
+    other = {**record(release="v1.3.9", digest=OTHER_PACKAGES), "trained": ["Ana"]}
+    detail = run("prod", complete(teamTrained=other)).missing[0].detail
+    assert detail == (
+        f"evidence is for release v1.3.9 with packages ffffffffffffffff, this deploy is release {RELEASE} "
+        f"with packages {RISKY.short_digest}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "item"), [("integrationTests", "tests"), ("stakeholdersNotified", "stakeholders")]
+)
+def test_a_record_without_a_package_digest_is_refused_with_how_to_record_it_again(key, item):
+    old = complete()[key]
+    assert old is not None
+    del old["releaseDigest"]
+    with pytest.raises(ValueError, match="recorded without releaseDigest") as info:
+        GateEvidence.model_validate(complete(**{key: old}))
+    assert f"record it again with `python -m gate record {item} -s <stack>" in str(info.value)
 
 
 def test_stale_evidence_does_not_count():

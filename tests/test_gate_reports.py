@@ -104,6 +104,7 @@ def item1(path: Path, selector: HangfireSelector = DEFAULT) -> list[str]:
     report = summarize_report(path.read_bytes(), str(path), selector, utc_offset=OFFSET)
     entry = IntegrationTestsEvidence(
         release="r1",
+        release_digest="0" * 64,
         recorded_by="ana",
         recorded_at=report.finished_at + timedelta(minutes=3),
         report=report,

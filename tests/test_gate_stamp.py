@@ -1,6 +1,7 @@
 """The stamp on the app resources: round trip, Azure/Kubernetes constraints, fail-closed reading."""
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -26,8 +27,10 @@ def evidence(**overrides):
 def test_round_trip_keeps_facts_and_evidence():
     ev = evidence()
     stamped = read_stamp(stamp(FACTS, ev))
-    assert stamped.facts == FACTS
+    # The stamp carries the digest's first 16 hex characters, as does every summarized item.
+    assert stamped.facts == replace(FACTS, digest=FACTS.digest[:16])
     assert stamped.items == summarize(ev)
+    assert all(item.digest == FACTS.digest[:16] for item in stamped.items.values())
 
 
 def test_round_trip_of_transitive_npgsql_and_no_evidence():
@@ -46,6 +49,17 @@ def test_program_and_pack_reach_the_same_decision():
     via_stamp = decide("prod", stamped.facts, stamped.items, Derived(), NOW)
     assert [i.line() for i in via_stamp.items] == [i.line() for i in direct.items]
     assert via_stamp.verdict == direct.verdict == "blocked"
+
+
+def test_the_pack_sees_through_the_stamp_that_the_package_set_changed():
+    ev = evidence()
+    same = read_stamp(stamp(FACTS, ev))
+    assert decide("prod", same.facts, same.items, Derived(), NOW).verdict == "pass"
+    # The same release id deployed with other packages, stamped with the evidence recorded before.
+    changed = read_stamp(stamp(replace(FACTS, digest="e" * 64), ev))
+    decision = decide("prod", changed.facts, changed.items, Derived(), NOW)
+    assert [i.number for i in decision.missing] == [1, 2, 4, 5, 6, 7]
+    assert "release cc4de0a8 now has packages eeeeeeeeeeeeeeee" in decision.missing[0].detail
 
 
 def test_keys_and_values_fit_azure_tags_and_kubernetes_annotations():
@@ -79,13 +93,16 @@ def test_the_largest_item_1_still_fits_one_tag_value():
 
 def test_other_tags_are_ignored():
     tags = {"environment": "prod", "owner": "platform", **stamp(FACTS, None)}
-    assert read_stamp(tags).facts == FACTS
+    assert read_stamp(tags).facts == replace(FACTS, digest=FACTS.short_digest)
 
 
 @pytest.mark.parametrize("mapping", [None, {}, {"environment": "prod"}])
 def test_no_stamp_fails_closed(mapping):
     with pytest.raises(StampError, match=r"no gate stamp|missing gate stamp keys"):
         read_stamp(mapping)
+
+
+ITEM1 = "ok=1;total=6;ran=6;passed=6;failed=0;error=0;aborted=0;timeout=0;hf=6;hfRan=6;hfPassed=6"
 
 
 def edited(key: str, value) -> dict:
@@ -108,12 +125,36 @@ def edited(key: str, value) -> dict:
         ("meajudaai-gate-npgsql", "ten", "neither a version"),
         ("meajudaai-gate-limits", "maxAgeDays=14;minTests=6", "missing backupMaxAgeHours"),
         ("meajudaai-gate-limits", "maxAgeDays=0;backupMaxAgeHours=24;minTests=6", ">= 1"),
-        ("meajudaai-gate-item1", "cc4de0a8|2026-11-28T10:00:00Z|ran=6", "missing ok, total, passed"),
-        ("meajudaai-gate-item2", "cc4de0a8|yesterday|jobs=150", "not a UTC time"),
-        ("meajudaai-gate-item4", "cc4de0a8|2026-11-28T10:00:00Z|minutes=-3", "unexpected 'minutes=-3'"),
+        ("meajudaai-gate-package-digest", "DBFF7B69D5C5347D", "is not 16 lowercase hex characters"),
+        ("meajudaai-gate-package-digest", None, "missing gate stamp keys: meajudaai-gate-package-digest"),
+        (
+            "meajudaai-gate-item1",
+            "cc4de0a8|dbff7b69d5c5347d|2026-11-28T10:00:00Z|ran=6",
+            "missing ok, total, passed",
+        ),
+        (
+            "meajudaai-gate-item1",
+            "cc4de0a8|2026-11-28T10:00:00Z|" + ITEM1,
+            "expected 'none' or '<release>|<digest>",
+        ),
+        ("meajudaai-gate-item2", "cc4de0a8|dbff7b69d5c5347d|yesterday|jobs=150", "not a UTC time"),
+        (
+            "meajudaai-gate-item2",
+            "cc4de0a8|dbff7b69|2026-11-28T10:00:00Z|jobs=150",
+            "'dbff7b69' is not a package digest",
+        ),
+        (
+            "meajudaai-gate-item4",
+            "cc4de0a8|dbff7b69d5c5347d|2026-11-28T10:00:00Z|minutes=-3",
+            "unexpected 'minutes=-3'",
+        ),
         ("meajudaai-gate-item6", "complete", "expected 'none' or"),
-        ("meajudaai-gate-item7", "cc 4de|2026-11-28T10:00:00Z|", "not a release id"),
-        ("meajudaai-gate-item5", "cc4de0a8|2026-02-30T10:00:00Z|restoreTested=1", "not a valid date"),
+        ("meajudaai-gate-item7", "cc 4de|dbff7b69d5c5347d|2026-11-28T10:00:00Z|", "not a release id"),
+        (
+            "meajudaai-gate-item5",
+            "cc4de0a8|dbff7b69d5c5347d|2026-02-30T10:00:00Z|restoreTested=1",
+            "not a valid date",
+        ),
         ("meajudaai-gate-efcore", 10, "expected a string"),
     ],
 )

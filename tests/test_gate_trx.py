@@ -87,7 +87,11 @@ def test_a_class_pattern_must_match_the_whole_name():
 def test_configured_minimum_is_applied():
     report = summary("xunit-six-passed.trx")
     entry = IntegrationTestsEvidence(
-        release="r1", recorded_by="ana", recorded_at=report.finished_at, report=report
+        release="r1",
+        release_digest="0" * 64,
+        recorded_by="ana",
+        recorded_at=report.finished_at,
+        report=report,
     )
     values = summarize(GateEvidence(integration_tests=entry))[1].values
     assert payload_problems(1, values, Limits(min_hangfire_tests=6)) == []

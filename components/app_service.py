@@ -166,5 +166,6 @@ class ApiAppService(pulumi.ComponentResource):
         self.app_name = app.name
         self.app_id = app.id
         self.default_host_name = app.default_host_name
-        self.custom_domain_verification_id = app.custom_domain_verification_id.apply(lambda value: value or "")
+        verification_id = app.custom_domain_verification_id
+        self.custom_domain_verification_id = verification_id.apply(lambda value: value or "")
         self.register_outputs({"appName": self.app_name, "defaultHostName": self.default_host_name})

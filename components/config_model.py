@@ -24,14 +24,40 @@ class ConfigModel(BaseModel):
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Override `base` key by key; nested objects merge, everything else (lists included) replaces."""
+    """Override `base` key by key at every depth: objects merge, lists and scalars replace, and a null
+    removes the key (so the setting falls back to its default, or a map entry is dropped)."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def model_defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's defaults as a stack file would write them (camelCase, nested objects spelled out), so
+    a stack file's partial object merges into them key by key instead of replacing them."""
+    defaults: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            continue
+        value = field.get_default(call_default_factory=True)
+        if value is not None:
+            defaults[field.alias or name] = _plain(value)
+    return defaults
 
 
 def format_errors(error: ValidationError) -> str:

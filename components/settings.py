@@ -16,7 +16,14 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components.config_model import PROJECT, ConfigModel, SettingsError, deep_merge, format_errors
+from components.config_model import (
+    PROJECT,
+    ConfigModel,
+    SettingsError,
+    deep_merge,
+    format_errors,
+    model_defaults,
+)
 from components.kubernetes_settings import KUBERNETES_PRESETS, KubernetesSettings, environment_problems
 from gate.config import GateEvidence, ReleaseConfig
 
@@ -668,7 +675,9 @@ def load_settings(raw_config: Mapping[str, Any], secret_keys: set[str], stack: s
             f"{PROJECT}:environment must be one of dev, staging, prod (got {environment!r}; "
             "it defaults to the stack name)"
         )
-    merged = deep_merge(PRESETS[environment], {**config, "environment": environment})
+    # Defaults, then the environment's preset, then the stack file: each overrides key by key at every depth.
+    base = deep_merge(model_defaults(Settings), PRESETS[environment])
+    merged = deep_merge(base, {**config, "environment": environment})
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as error:

@@ -84,9 +84,30 @@ def test_environment_defaults_to_the_stack_name_and_can_be_set() -> None:
         load_settings(raw(), set(), "feature-x")
 
 
-def test_deep_merge_replaces_lists_and_merges_objects() -> None:
+def test_deep_merge_replaces_lists_merges_objects_and_null_removes() -> None:
     merged = deep_merge({"a": {"b": 1, "c": [1, 2]}, "d": 1}, {"a": {"c": [3]}, "e": 2})
     assert merged == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"b": None}}) == {"a": {"c": 2}}
+
+
+def test_objects_merge_key_by_key_even_where_no_preset_defines_them() -> None:
+    # The model's own defaults are merged into too, not only the presets: one new mapping keeps the others,
+    # one changed threshold keeps the rule's window, frequency and severity.
+    settings = load(
+        "dev",
+        messaging={
+            "topics": ["MeAjudaAi-events", "users-events", "providers-events"],
+            "domainTopics": {"Providers": "providers-events"},
+        },
+        monitoring={"failureRate": {"threshold": 3}},
+    )
+    assert settings.messaging.domain_topics == {"Users": "users-events", "Providers": "providers-events"}
+    rule = settings.monitoring.failure_rate
+    assert (rule.threshold, rule.window, rule.frequency, rule.severity) == (3, "PT1H", "PT5M", 1)
+    # A null drops a map entry, or puts a setting back to its default.
+    dropped = load("dev", messaging={"domainTopics": {"Users": None}}, api={"planSku": None})
+    assert dropped.messaging.domain_topics == {}
+    assert dropped.api.plan_sku == "B1"
 
 
 # ------------------------------------------------------------------------------------------ bad values

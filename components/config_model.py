@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -60,13 +61,51 @@ def model_defaults(model: type[BaseModel]) -> dict[str, Any]:
     return defaults
 
 
-def format_errors(error: ValidationError) -> str:
+def _model_at(model: type[BaseModel], path: Sequence[str | int]) -> type[BaseModel] | None:
+    """The settings model that holds the keys at `path` (through optional, list and map values)."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            current = _element(current)
+            continue
+        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return None
+        current = _element(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _element(annotation: Any) -> Any:
+    """The model inside `X | None`, `list[X]` or `dict[str, X]`, else the annotation itself."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (list, tuple, dict) or (args and len(args) == 1):
+        return _element(args[-1]) if args else annotation
+    return annotation
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """' (did you mean X?)' for the closest known key, or '' when none is close."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    if not close:
+        close = [k for k in known if k.lower() == key.lower()]
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def format_errors(error: ValidationError, model: type[BaseModel] | None = None) -> str:
     lines = []
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            message = "unknown setting (check the spelling; settings are camelCase)"
+            owner = _model_at(model, item["loc"][:-1]) if model else None
+            known = [f.alias or n for n, f in owner.model_fields.items()] if owner else []
+            hint = did_you_mean(str(item["loc"][-1]), known)
+            message = f"unknown setting{hint}" + (
+                "" if hint else " (check the spelling; settings are camelCase)"
+            )
+        elif item["type"] == "literal_error":
+            # pydantic lists the allowed values in the message; say which value was given too.
+            message = f"{message}, got {item['input']!r}"
         # A whole-model rule has no location of its own; its message starts with the keys it is about.
         lines.append(f"  {PROJECT}:{path}: {message}" if path else f"  {PROJECT}:{message}")
     return "\n".join(lines)

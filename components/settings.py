@@ -143,6 +143,22 @@ class FirewallRule(ConfigModel):
         return self
 
 
+def _skus(family: str, sizes: tuple[int, ...], *suffixes: str) -> tuple[str, ...]:
+    return tuple(f"Standard_{family}{size}{suffix}" for suffix in suffixes for size in sizes)
+
+
+# Compute sizes Azure offers for PostgreSQL flexible servers, by tier (Azure's "compute options" page for
+# flexible server; regions offer subsets). A SKU of another tier, or of no tier, is refused here rather than
+# by Azure halfway through an update.
+POSTGRES_SKUS: dict[str, tuple[str, ...]] = {
+    "Burstable": _skus("B", (1,), "ms") + _skus("B", (2,), "s", "ms") + _skus("B", (4, 8, 12, 16, 20), "ms"),
+    "GeneralPurpose": _skus("D", (2, 4, 8, 16, 32, 48, 64), "s_v3", "ds_v4")
+    + _skus("D", (2, 4, 8, 16, 32, 48, 64, 96), "ds_v5", "ads_v5"),
+    "MemoryOptimized": _skus("E", (2, 4, 8, 16, 20, 32, 48, 64), "s_v3", "ds_v4")
+    + _skus("E", (2, 4, 8, 16, 20, 32, 48, 64, 96), "ds_v5", "ads_v5"),
+}
+
+
 class DatabaseSettings(ConfigModel):
     """PostgreSQL flexible server. `geoRedundantBackup` (and the server name) can only be chosen when the
     server is created: changing it later means a new server, which prod refuses (protect)."""
@@ -151,7 +167,7 @@ class DatabaseSettings(ConfigModel):
     database_name: str = Field(default="meajudaai", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
     admin_login: str = Field(default="psqladmin", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     version: Literal["16", "17"] = "16"
-    sku_name: str = Field(default="Standard_B1ms", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    sku_name: str = "Standard_B1ms"
     sku_tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
     storage_size_gb: StorageSizeGb = 32
     backup_retention_days: int = Field(default=7, ge=7, le=35)
@@ -180,6 +196,13 @@ class DatabaseSettings(ConfigModel):
 
     @model_validator(mode="after")
     def _tier_rules(self) -> DatabaseSettings:
+        if self.sku_name not in POSTGRES_SKUS[self.sku_tier]:
+            other = next((tier for tier, skus in POSTGRES_SKUS.items() if self.sku_name in skus), None)
+            where = f"a {other} SKU, not {self.sku_tier}" if other else "not a flexible-server SKU"
+            raise ValueError(
+                f"skuName {self.sku_name!r} is {where}: {self.sku_tier} takes one of "
+                f"{', '.join(POSTGRES_SKUS[self.sku_tier])}"
+            )
         if self.sku_tier == "Burstable" and self.high_availability != "Disabled":
             raise ValueError(
                 "highAvailability needs skuTier GeneralPurpose or MemoryOptimized "
@@ -681,7 +704,9 @@ def load_settings(raw_config: Mapping[str, Any], secret_keys: set[str], stack: s
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as error:
-        raise SettingsError(f"invalid stack config for stack {stack!r}:\n{format_errors(error)}") from None
+        raise SettingsError(
+            f"invalid stack config for stack {stack!r}:\n{format_errors(error, Settings)}"
+        ) from None
     if settings.api.auth.mode != "simplified" and "keycloakClientSecret" not in raw_config:
         raise SettingsError(
             f"{PROJECT}:keycloakClientSecret is required for api.auth.mode "

@@ -121,7 +121,23 @@ def test_objects_merge_key_by_key_even_where_no_preset_defines_them() -> None:
             "meajudaai-infra:database.backupRetentionDays",
             "integer",
         ),
-        ({"database": {"skuTier": "Premium"}}, "meajudaai-infra:database.skuTier", "GeneralPurpose"),
+        ({"database": {"skuTier": "Premium"}}, "meajudaai-infra:database.skuTier", "got 'Premium'"),
+        (
+            {"database": {"skuName": "Standard_D4ds_v9", "skuTier": "GeneralPurpose"}},
+            "meajudaai-infra:database",
+            "skuName 'Standard_D4ds_v9' is not a flexible-server SKU: GeneralPurpose takes one of "
+            "Standard_D2s_v3,",
+        ),
+        (
+            {"database": {"skuName": "Standard_B1ms", "skuTier": "GeneralPurpose"}},
+            "meajudaai-infra:database",
+            "skuName 'Standard_B1ms' is a Burstable SKU, not GeneralPurpose",
+        ),
+        (
+            {"database": {"skuName": "Standard_E4ds_v5", "skuTier": "Burstable"}},
+            "meajudaai-infra:database",
+            "is a MemoryOptimized SKU, not Burstable: Burstable takes one of Standard_B1ms, Standard_B2s",
+        ),
         ({"database": {"storageSizeGb": 33}}, "meajudaai-infra:database.storageSizeGb", "32, 64"),
         ({"database": {"version": "11"}}, "meajudaai-infra:database.version", "'16'"),
         ({"database": {"highAvailability": "ZoneRedundant"}}, "meajudaai-infra:database", "Burstable"),
@@ -164,7 +180,23 @@ def test_objects_merge_key_by_key_even_where_no_preset_defines_them() -> None:
         (
             {"database": {"backupRetentionDay": 7}},
             "meajudaai-infra:database.backupRetentionDay",
-            "unknown setting",
+            "unknown setting (did you mean 'backupRetentionDays'?)",
+        ),
+        ({"databse": {}}, "meajudaai-infra:databse", "unknown setting (did you mean 'database'?)"),
+        (
+            {"monitoring": {"failureRate": {"treshold": 3}}},
+            "meajudaai-infra:monitoring.failureRate.treshold",
+            "did you mean 'threshold'?",
+        ),
+        (
+            {"database": {"firewallRules": [{"name": "x", "startIP": "10.0.0.1", "endIp": "10.0.0.1"}]}},
+            "meajudaai-infra:database.firewallRules.0.startIP",
+            "did you mean 'startIp'?",
+        ),
+        (
+            {"kubernetes": {"localPostgres": {"storagesize": "8Gi"}}},
+            "meajudaai-infra:kubernetes.localPostgres.storagesize",
+            "did you mean 'storageSize'?",
         ),
         ({"messaging": {"sku": "Free"}}, "meajudaai-infra:messaging.sku", "'Standard'"),
         ({"messaging": {"sku": "Basic"}}, "meajudaai-infra:messaging", "Standard or Premium"),

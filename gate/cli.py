@@ -25,12 +25,13 @@ from gate.config import (
     EvidenceRecord,
     GateEvidence,
     IntegrationTestsEvidence,
+    ReportSummary,
     RollbackTestEvidence,
     StagingValidationEvidence,
     StakeholdersEvidence,
     TrainingEvidence,
 )
-from gate.decision import HANGFIRE_TESTS, Decision, Derived, decide, evidence_problems
+from gate.decision import HANGFIRE_TESTS, Decision, Derived, decide, evidence_problems, report_counts
 from gate.evidence import ITEM_TITLES, summarize
 from gate.facts import FactsError, Limits, ReleaseFacts, resolve_release
 from gate.props import PropsError
@@ -242,6 +243,8 @@ def record(args: argparse.Namespace, out: Any) -> int:
         f"recorded {key} for release {entry.release} (packages {facts.short_digest}) in {stack.path}",
         file=out,
     )
+    if args.item == "tests":
+        print(f"  {report_counts(summary.values, label)}", file=out)
     if entry.release != release.id:
         print(f"note: the stack currently deploys release {release.id}, so this does not count yet", file=out)
     return EXIT_OK
@@ -251,15 +254,27 @@ def _facts(stack: StackFile, props: Path | None) -> ReleaseFacts:
     return resolve_release(stack.release(), stack.path.parent.resolve(), props)
 
 
-def render(decision: Decision, facts: ReleaseFacts) -> str:
+def _report_line(report: ReportSummary) -> str:
+    """Where item 1's numbers came from, for traceability (not part of the decision)."""
+    selector = HangfireSelector(report.category, report.class_patterns)
+    return (
+        f"      report {report.file} ({FORMAT_NAMES[report.format]}, sha256 {report.sha256[:12]}, "
+        f"filter {report.filter or 'not recorded'}); Hangfire tests: {selector.describe()}"
+    )
+
+
+def render(decision: Decision, facts: ReleaseFacts, evidence: GateEvidence | None = None) -> str:
     lines = [
         decision.summary(),
         "  packages: " + "; ".join(f"{name} {version}" for name, version in facts.display_packages().items()),
         f"  package digest: {facts.short_digest} (of every package the release lists)",
     ]
+    tests = evidence.integration_tests if evidence else None
     for item in decision.items:
         mark = "~" if item.deferred else ("x" if item.complete else " ")
         lines.append(f"  [{mark}] {item.line()}")
+        if item.number == 1 and tests is not None:
+            lines.append(_report_line(tests.report))
     if decision.verdict == "blocked":
         lines.append(f"  missing: {', '.join(str(i.number) for i in decision.missing)}")
     return "\n".join(lines)
@@ -269,8 +284,9 @@ def status(args: argparse.Namespace, out: Any) -> int:
     stack = load(stack_path(args.stack, args.project_dir))
     facts = _facts(stack, args.props)
     now = args.now or datetime.now(UTC)
+    evidence = stack.evidence()
     # Item 3 and the backup settings come from planned resources: the stack policy checks them.
-    decision = decide(stack.environment(), facts, summarize(stack.evidence()), Derived(), now)
+    decision = decide(stack.environment(), facts, summarize(evidence), Derived(), now)
     if args.json:
         print(
             json.dumps(
@@ -279,7 +295,7 @@ def status(args: argparse.Namespace, out: Any) -> int:
             file=out,
         )
     else:
-        print(render(decision, facts), file=out)
+        print(render(decision, facts, evidence), file=out)
     return EXIT_BLOCKED if decision.verdict == "blocked" else EXIT_OK
 
 

@@ -54,6 +54,9 @@ def load_xml(data: bytes, where: str) -> Element:
         raise ReportError(f"{where}: refused unsafe XML ({type(exc).__name__})") from exc
     except SafeET.ParseError as exc:
         raise ReportError(f"{where}: not well-formed XML ({exc})") from exc
+    except LookupError as exc:
+        # The XML declaration names an encoding Python does not know.
+        raise ReportError(f"{where}: not readable XML ({exc})") from exc
     return root
 
 

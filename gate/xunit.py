@@ -115,11 +115,14 @@ def _local_finish(assembly: Element, where: str, label: str, offset: tzinfo) -> 
     try:
         start = datetime.fromisoformat(f"{date}T{time}")
         duration = timedelta(seconds=float(seconds))
-    except ValueError as exc:
+        if duration < timedelta(0):
+            raise ValueError("negative duration")
+        return start.replace(tzinfo=offset) + duration
+    except (ValueError, OverflowError) as exc:
         raise ReportError(
-            f"{where}: malformed xUnit report, {label} run-date/run-time/time {date!r} {time!r} {seconds!r}"
+            f"{where}: malformed xUnit report, {label} run-date/run-time/time {date!r} {time!r} {seconds!r} "
+            "are not a date, a time and a number of seconds"
         ) from exc
-    return start.replace(tzinfo=offset) + duration
 
 
 def _finished(root: Element, assemblies: list[Element], where: str, offset: tzinfo | None) -> datetime:

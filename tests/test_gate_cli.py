@@ -164,7 +164,11 @@ def test_six_passed_hangfire_tests_are_recorded_from_every_format(project, tmp_p
     code, out, err = record(project, "tests", "--report", str(report), *UTC_ARGS)
     assert (code, err) == (0, "")
     assert "recorded integrationTests" in out
-    assert "[x] (1) Hangfire integration tests" in gate(project, "status")[1]
+    assert f"6 tests ran: 6 passed, 0 failed; 6 of them are {LABEL}, 6 passed" in out
+    status = gate(project, "status")[1]
+    assert "[x] (1) Hangfire integration tests" in status
+    assert f"report {report.name} ({HEADS[format_]}, sha256 " in status
+    assert "filter not recorded); Hangfire tests: category HangfireIntegration or class *.Hangfire" in status
 
 
 @pytest.mark.parametrize("format_", FORMATS)

@@ -177,6 +177,7 @@ def test_selector_describes_itself_for_messages():
         (b"<TestRun><ResultSummary/></TestRun>", "root element is <TestRun>"),
         (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><assemblies>&x;</assemblies>', "unsafe XML"),
         (b"", "not well-formed XML"),
+        (b'<?xml version="1.0" encoding="utf-42"?><assemblies/>', "not readable XML (unknown encoding"),
     ],
 )
 def test_files_that_are_no_report_we_read_are_errors(data, fragment):

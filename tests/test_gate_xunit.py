@@ -86,6 +86,12 @@ def test_counts_that_contradict_the_listed_tests_are_malformed(old, new, fragmen
     assert fragment in message
 
 
+@pytest.mark.parametrize("seconds", ["inf", "1e400", "-5", "fifteen"])
+def test_a_v2_duration_that_is_not_a_number_of_seconds_is_malformed(seconds):
+    odd = V2.replace(b'time="15.229"', f'time="{seconds}"'.encode(), 1)
+    assert "are not a date, a time and a number of seconds" in refused(odd)
+
+
 def test_unknown_results_name_the_test_and_the_expected_values():
     message = refused(V2.replace(b'result="Pass"', b'result="Error"', 1))
     test = "MeAjudaAi.Integration.Tests.Jobs.HangfireIntegrationTests.Hangfire_ShouldPersistJobsInPostgreSql"

@@ -9,7 +9,9 @@ only on request (its kind cluster is a developer's); every stack's update behind
 policy packs with their per-stack config on every preview and update, their venvs set up first; every
 update right after a policy-pack preview of the same update and only if that preview passed; no secret
 echoed; the pull request's first part runnable without secrets; OIDC (no stored credentials) for the cloud
-part; validation and outputs after each update; the rollback's stop setting exists in the settings model.
+part, the pull request's preview as the preview identity and every deploy as its stack's deploy identity
+inside that stack's environment; validation and outputs after each update; the rollback's stop setting
+exists in the settings model.
 """
 
 from __future__ import annotations
@@ -763,6 +765,69 @@ def oidc_problems(wf: Workflows) -> list[str]:
     return problems
 
 
+# Two Azure identities (docs/ci-cd.md, Azure identities): pull requests preview as a read-mostly identity
+# federated on the pull_request subject; deploys and rollbacks sign in as the deploy identity, whose federated
+# credentials trust only environment:<stack> subjects, so its jobs must run in the stack's environment.
+PREVIEW_IDENTITY = "AZURE_PREVIEW_CLIENT_ID"
+DEPLOY_IDENTITY = "AZURE_CLIENT_ID"
+
+
+def _secret_named(value: object) -> str | None:
+    match = re.fullmatch(r"\$\{\{\s*secrets\.(\w+)\s*\}\}", str(value or "").strip())
+    return match.group(1) if match else None
+
+
+def identity_problems(wf: Workflows) -> list[str]:
+    """PR previews sign in as the preview identity only; deploys as the deploy identity, in their environment.
+
+    Deploys include rollbacks: every job outside pull-request.yml that signs in to Azure.
+    """
+    problems = []
+    for name, doc in wf.items():
+        for job_id, job in (doc.get("jobs") or {}).items():
+            logins = [s for s in steps(job) if is_action(s, "azure/login")]
+            arm = (job.get("env") or {}).get("ARM_CLIENT_ID", (doc.get("env") or {}).get("ARM_CLIENT_ID"))
+            if not logins and arm is None:
+                continue
+            where = f"{name}:{job_id}"
+            # The CLI (azure/login) and the provider (ARM_CLIENT_ID) must be the same identity.
+            used = {_secret_named((s.get("with") or {}).get("client-id")) for s in logins}
+            if arm is not None:
+                used.add(_secret_named(arm))
+            in_pull_request = name == "pull-request.yml"
+            wanted = PREVIEW_IDENTITY if in_pull_request else DEPLOY_IDENTITY
+            if used != {wanted}:
+                shown = sorted(str(u) for u in used)
+                problems.append(f"{where}: signs in as {shown}, not only as secrets.{wanted}")
+            environment = environment_name(job)
+            if in_pull_request:
+                if re.search(rf"\bsecrets\.{DEPLOY_IDENTITY}\b", yaml.safe_dump(job)):
+                    problems.append(f"{where}: refers to the deploy identity (secrets.{DEPLOY_IDENTITY})")
+                if environment is not None:
+                    problems.append(
+                        f"{where}: runs in environment {environment!r}: its OIDC subject is then "
+                        "environment:<name>, not the pull_request subject the preview identity trusts"
+                    )
+            else:
+                stack = job_stack_expression(job)
+                if environment is None:
+                    problems.append(
+                        f"{where}: signs in outside a GitHub environment, where no environment:<stack> "
+                        "federated credential of the deploy identity applies"
+                    )
+                elif stack is not None and environment != stack:
+                    problems.append(
+                        f"{where}: signs in in environment {environment!r}, not the job's stack {stack}"
+                    )
+    for name, doc in wf.items():
+        if name != "pull-request.yml" and PREVIEW_IDENTITY in yaml.safe_dump(doc):
+            problems.append(f"{name}: uses the pull requests' preview identity ({PREVIEW_IDENTITY})")
+    probe = ((wf.get("pull-request.yml") or {}).get("jobs") or {}).get("cloud-credentials") or {}
+    if f"secrets.{PREVIEW_IDENTITY} != ''" not in yaml.safe_dump(probe, width=1000):
+        problems.append(f"pull-request.yml:cloud-credentials does not check that {PREVIEW_IDENTITY} is set")
+    return problems
+
+
 def permission_and_pinning_problems(wf: Workflows) -> list[str]:
     """Least privilege everywhere and actions pinned by version (no branch refs)."""
     problems = []
@@ -892,6 +957,7 @@ RULES: dict[str, Callable[[Workflows], list[str]]] = {
     "secret_echo": secret_echo_problems,
     "fork_safe": fork_safe_problems,
     "oidc": oidc_problems,
+    "identities": identity_problems,
     "permissions_pinning": permission_and_pinning_problems,
     "concurrency": concurrency_problems,
     "validation": validation_problems,
@@ -967,6 +1033,24 @@ def _fallback_step(wf: Workflows, command: str) -> Step:
         "rollback.yml",
         "rollback",
         lambda s: pulumi_command(s) == command and (s.get("with") or {}).get("work-dir") == "fallback",
+    )
+
+
+def client_id(secret: str) -> dict[str, Any]:
+    return {"with": {"client-id": f"${{{{ secrets.{secret} }}}}", "tenant-id": "t", "subscription-id": "s"}}
+
+
+def _login(wf: Workflows, workflow: str, job_id: str) -> Step:
+    return _step(wf, workflow, job_id, lambda s: is_action(s, "azure/login"))
+
+
+def _one_identity_for_everything(wf: Workflows) -> None:
+    job = _job(wf, "pull-request.yml", "cloud-preview")
+    job["env"]["ARM_CLIENT_ID"] = "${{ secrets.AZURE_CLIENT_ID }}"
+    _login(wf, "pull-request.yml", "cloud-preview").update(client_id("AZURE_CLIENT_ID"))
+    probe = _step(wf, "pull-request.yml", "cloud-credentials", lambda s: s.get("id") == "probe")
+    probe["env"]["HAS_AZURE"] = probe["env"]["HAS_AZURE"].replace(
+        "AZURE_PREVIEW_CLIENT_ID", "AZURE_CLIENT_ID"
     )
 
 
@@ -1355,6 +1439,65 @@ BREAKAGES: list[tuple[str, Callable[[Workflows], None], str]] = [
         "stored credentials",
     ),
     ("oidc", lambda wf: _job(wf, "deploy-stack.yml", "up")["env"].pop("ARM_USE_OIDC"), "ARM_USE_OIDC"),
+    (
+        "identities",
+        lambda wf: _login(wf, "pull-request.yml", "cloud-preview").update(client_id("AZURE_CLIENT_ID")),
+        "not only as secrets.AZURE_PREVIEW_CLIENT_ID",
+    ),
+    (
+        "identities",
+        lambda wf: _job(wf, "pull-request.yml", "cloud-preview")["env"].update(
+            ARM_CLIENT_ID="${{ secrets.AZURE_CLIENT_ID }}"
+        ),
+        "pull-request.yml:cloud-preview: signs in as ['AZURE_CLIENT_ID', 'AZURE_PREVIEW_CLIENT_ID']",
+    ),
+    # The workflows as they were: one identity for previews and deploys.
+    (
+        "identities",
+        _one_identity_for_everything,
+        "pull-request.yml:cloud-preview: refers to the deploy identity",
+    ),
+    (
+        "identities",
+        lambda wf: _job(wf, "pull-request.yml", "cloud-preview").update(environment="prod"),
+        "runs in environment 'prod'",
+    ),
+    (
+        "identities",
+        lambda wf: _login(wf, "deploy-stack.yml", "up").update(client_id("AZURE_PREVIEW_CLIENT_ID")),
+        "deploy-stack.yml:up: signs in as ['AZURE_CLIENT_ID', 'AZURE_PREVIEW_CLIENT_ID']",
+    ),
+    (
+        "identities",
+        lambda wf: _job(wf, "rollback.yml", "rollback")["env"].update(
+            ARM_CLIENT_ID="${{ secrets.AZURE_PREVIEW_CLIENT_ID }}"
+        ),
+        "rollback.yml: uses the pull requests' preview identity",
+    ),
+    (
+        "identities",
+        lambda wf: _job(wf, "deploy-stack.yml", "up").pop("environment"),
+        "deploy-stack.yml:up: signs in outside a GitHub environment",
+    ),
+    (
+        "identities",
+        lambda wf: _job(wf, "rollback.yml", "rollback").update(environment={"name": "prod"}),
+        "signs in in environment 'prod', not the job's stack",
+    ),
+    (
+        "identities",
+        lambda wf: _job(wf, "deploy.yml", "staging")["secrets"].update(
+            AZURE_CLIENT_ID="${{ secrets.AZURE_PREVIEW_CLIENT_ID }}"
+        ),
+        "deploy.yml: uses the pull requests' preview identity",
+    ),
+    (
+        "identities",
+        lambda wf: _step(wf, "pull-request.yml", "cloud-credentials", lambda s: s.get("id") == "probe")[
+            "env"
+        ].update(HAS_AZURE="${{ secrets.AZURE_TENANT_ID != '' && secrets.AZURE_SUBSCRIPTION_ID != '' }}"),
+        "does not check that AZURE_PREVIEW_CLIENT_ID is set",
+    ),
     (
         "permissions_pinning",
         lambda wf: _step(wf, "security.yml", "secret-scan", lambda s: "gitleaks" in uses(s)).update(

@@ -85,6 +85,8 @@ BREAKAGES = [
         "preview_fallback",
     ),
     ("rollback.yml", _replace('"$STOP_CONFIG_PATH" true', "$STOP_CONFIG_PATH true"), "SC2086"),
+    # The follow-up is skipped after a refused dev rollback only while it names the guard by its real id.
+    ("rollback.yml", _replace("steps.dev-guard.outcome", "steps.dev_guard.outcome"), "dev_guard"),
     ("security.yml", _replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latst"), "ubuntu-latst"),
 ]
 

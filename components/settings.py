@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from components.config_model import (
     ConfigModel,
     SettingsError,
     deep_merge,
+    did_you_mean,
     format_errors,
     model_defaults,
 )
@@ -491,7 +492,8 @@ class AdoptionSettings(ConfigModel):
 # ---------------------------------------------------------------------------------------------- root
 class Settings(ConfigModel):
     environment: Environment
-    location: str = Field(default="brazilsouth", pattern=r"^[a-z][a-z0-9]+$")
+    # From azure-native:location (REGION_KEY), checked before the model sees it.
+    location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
     resource_group_name: str | None = Field(default=None, pattern=r"^[-\w.()]{1,89}[-\w()]$")
     repository: str = Field(default="github.com/meajudaai/meajudaai-infra", min_length=1, max_length=256)
     extra_tags: dict[str, str] = Field(default_factory=dict)
@@ -642,10 +644,48 @@ PRESETS: dict[str, dict[str, Any]] = {
 SECRET_KEYS = ("keycloakClientSecret", "alertWebhookUrl")
 
 
+# The region is the Azure provider's own setting, so there is one source of truth for it (Settings.location
+# is filled from it, never from a meajudaai-infra key).
+REGION_KEY = "azure-native:location"
+# Config namespaces a stack file of this program may use: its own, the Azure provider's (login, region) and
+# Pulumi's. The Kubernetes provider is the program's own, configured through meajudaai-infra:kubernetes.
+NAMESPACES = (PROJECT, "azure-native", "pulumi")
+_DERIVED = frozenset({"location"})
+
+
 def config_keys() -> tuple[str, ...]:
-    """Every top-level `meajudaai-infra:` key the settings know, as written in a stack file."""
+    """Every top-level `meajudaai-infra:` key the settings take, as written in a stack file."""
     aliases = (field.alias or name for name, field in Settings.model_fields.items())
-    return (*aliases, *SECRET_KEYS)
+    return (*(a for a in aliases if a not in _DERIVED), *SECRET_KEYS)
+
+
+def _namespace_problem(key: str) -> str | None:
+    namespace = key.split(":", 1)[0]
+    if namespace in NAMESPACES:
+        return None
+    hint = did_you_mean(namespace, NAMESPACES)
+    if namespace == "kubernetes":
+        hint = f" (the cluster is set in {PROJECT}:kubernetes: context, kubeconfig)"
+    allowed = ", ".join(f"{n}:*" for n in NAMESPACES)
+    return f"{key}: unknown config namespace {namespace!r}{hint}; this program reads {allowed}"
+
+
+def _region(region: str | None, raw_config: Mapping[str, Any]) -> str:
+    if "location" in raw_config:
+        raise SettingsError(
+            f"{PROJECT}:location is not a setting: the region is {REGION_KEY}, the Azure provider's own "
+            f"(one source of truth): pulumi config set {REGION_KEY} <region>"
+        )
+    if region is None:
+        raise SettingsError(
+            f"{REGION_KEY} is not set: the stack's region, e.g. pulumi config set {REGION_KEY} brazilsouth"
+        )
+    if not re.fullmatch(r"[a-z][a-z0-9]+", region):
+        raise SettingsError(
+            f"{REGION_KEY}: {region!r} is not an Azure region name such as brazilsouth "
+            "(lower case, no spaces)"
+        )
+    return region
 
 
 @dataclass(frozen=True)
@@ -674,11 +714,24 @@ def _parse_values(raw: Mapping[str, Any]) -> dict[str, Any]:
     return parsed
 
 
-def load_settings(raw_config: Mapping[str, Any], secret_keys: set[str], stack: str) -> Settings:
-    """Build the typed settings from the stack's config (keys without the project prefix).
+def load_settings(
+    raw_config: Mapping[str, Any],
+    secret_keys: set[str],
+    stack: str,
+    *,
+    region: str | None,
+    other_keys: Iterable[str] = (),
+) -> Settings:
+    """Build the typed settings from the stack's config.
 
+    `raw_config` holds the `meajudaai-infra:` values (keys without the prefix), `region` the value of
+    `azure-native:location`, `other_keys` every other config key the stack sets (full keys, no values).
     `environment` picks the preset (it defaults to the stack name when that is dev, staging or prod).
     """
+    problems = [p for p in map(_namespace_problem, sorted(other_keys)) if p]
+    if problems:
+        raise SettingsError("\n".join(problems))
+    location = _region(region, raw_config)
     config = _parse_values({k: v for k, v in raw_config.items() if k not in SECRET_KEYS})
     for key in SECRET_KEYS:
         if key in raw_config and key not in secret_keys:
@@ -700,7 +753,7 @@ def load_settings(raw_config: Mapping[str, Any], secret_keys: set[str], stack: s
         )
     # Defaults, then the environment's preset, then the stack file: each overrides key by key at every depth.
     base = deep_merge(model_defaults(Settings), PRESETS[environment])
-    merged = deep_merge(base, {**config, "environment": environment})
+    merged = deep_merge(base, {**config, "environment": environment, "location": location})
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as error:

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 
-from components.settings import PROJECT, SECRET_KEYS, StackSecrets, config_keys
+from components.settings import PROJECT, REGION_KEY, SECRET_KEYS, StackSecrets, config_keys
 
 
 def _present_keys() -> set[str]:
@@ -24,6 +24,14 @@ def _present_keys() -> set[str]:
     prefix = f"{PROJECT}:"
     listed = {key.removeprefix(prefix) for key in pulumi.runtime.get_config_env() if key.startswith(prefix)}
     return listed | {key for key in config_keys() if pulumi.runtime.get_config(prefix + key) is not None}
+
+
+def other_config() -> tuple[str | None, set[str]]:
+    """The region (`azure-native:location`) and the other namespaces' keys (their values are not read)."""
+    prefix = f"{PROJECT}:"
+    others = {key for key in pulumi.runtime.get_config_env() if not key.startswith(prefix)}
+    region = pulumi.runtime.get_config(REGION_KEY)
+    return (str(region) if region is not None else None), others | ({REGION_KEY} if region else set())
 
 
 def raw_stack_config() -> tuple[dict[str, Any], set[str]]:

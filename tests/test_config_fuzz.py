@@ -70,6 +70,7 @@ class Base:
     stack: str
     config: dict[str, Any]  # top-level key (no project prefix) -> parsed value
     secret_keys: frozenset[str]
+    region: str
 
 
 def _base(stack: str) -> Base:
@@ -80,7 +81,7 @@ def _base(stack: str) -> Base:
         if key.startswith(prefix):
             config[key.removeprefix(prefix)] = json.loads(value) if value[:1] in "{[" else value
     secret = frozenset(k.removeprefix(prefix) for k in loaded.secret_keys if k.startswith(prefix))
-    return Base(stack, config, secret)
+    return Base(stack, config, secret, loaded.values["azure-native:location"])
 
 
 BASES = {stack: _base(stack) for stack in STACKS}
@@ -93,7 +94,7 @@ def wire(config: dict[str, Any]) -> dict[str, str]:
 
 def refused(stack: str, config: dict[str, Any], secret_keys: frozenset[str], key: str, kind: str) -> None:
     try:
-        load_settings(wire(config), set(secret_keys), stack)
+        load_settings(wire(config), set(secret_keys), stack, region=BASES[stack].region)
     except SettingsError as error:
         assert f"{PROJECT}:{key}" in str(error), f"{kind}: {key!r} not named in:\n{error}"
         TRIED[kind] += 1
@@ -105,7 +106,8 @@ def refused(stack: str, config: dict[str, Any], secret_keys: frozenset[str], key
 
 def test_the_committed_configs_load() -> None:
     for base in BASES.values():
-        assert load_settings(wire(base.config), set(base.secret_keys), base.stack).environment == base.stack
+        settings = load_settings(wire(base.config), set(base.secret_keys), base.stack, region=base.region)
+        assert settings.environment == base.stack
 
 
 # ------------------------------------------------------------------------------ the models, as data
@@ -307,7 +309,7 @@ def test_structured_config_that_is_not_json_is_refused_naming_it(stack: str, key
     base = BASES[stack]
     raw = {**wire(base.config), key: junk}
     with pytest.raises(SettingsError, match=re.escape(f"{PROJECT}:{key}")):
-        load_settings(raw, set(base.secret_keys), stack)
+        load_settings(raw, set(base.secret_keys), stack, region=base.region)
     TRIED["broken JSON"] += 1
 
 
@@ -346,5 +348,20 @@ def test_the_program_refuses_a_bad_config_before_registering_anything(
     run = run_stack(stack, extra=extra)
     assert run.error is not None and f"{PROJECT}:{key}" in run.error, run.error
     assert run.raw.error is not None and run.raw.error.kind == "RunError" and run.raw.error.traceback is None
+    assert [r.type for r in run.raw.resources] == ["pulumi:pulumi:Stack"]
+    TRIED["through the program"] += 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"meajuda-infra:database": {"backupRetentionDays": 35}}, "meajuda-infra:database"),
+        ({"meajudaai-infra:location": "eastus"}, "meajudaai-infra:location"),
+    ],
+)
+def test_the_program_refuses_keys_outside_what_it_reads(extra: dict[str, Any], named: str) -> None:
+    # A namespace typo would otherwise be ignored, and a second region key would not be the region used.
+    run = run_stack("prod", extra=extra)
+    assert run.error is not None and named in run.error, run.error
     assert [r.type for r in run.raw.resources] == ["pulumi:pulumi:Stack"]
     TRIED["through the program"] += 1

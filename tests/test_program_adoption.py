@@ -46,4 +46,4 @@ def test_without_adoption_nothing_is_imported() -> None:
 
 def test_adoption_needs_a_subscription_id() -> None:
     with pytest.raises(SettingsError, match=r"meajudaai-infra:adopt\.subscriptionId"):
-        load_settings(raw(adopt={"subscriptionId": "my-subscription"}), set(), "dev")
+        load_settings(raw(adopt={"subscriptionId": "my-subscription"}), set(), "dev", region="brazilsouth")

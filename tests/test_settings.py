@@ -18,6 +18,7 @@ RELEASE = {
         "hangfirePostgreSql": "1.21.1",
     },
 }
+REGION = "brazilsouth"
 KEYCLOAK = {"auth": {"keycloakUrl": "https://auth.example.com"}}
 PROD_AUTH = {"auth": {"keycloakUrl": "https://auth.example.com", "externalProviders": ["google"]}}
 
@@ -33,7 +34,7 @@ def load(stack: str = "dev", secret: bool = True, **keys: Any):
     if stack != "dev" and "keycloakClientSecret" not in config:
         config["keycloakClientSecret"] = "placeholder"
     secrets = {"keycloakClientSecret"} if secret else set()
-    return load_settings(config, secrets, stack)
+    return load_settings(config, secrets, stack, region=REGION)
 
 
 def error_of(stack: str = "dev", **keys: Any) -> str:
@@ -79,9 +80,9 @@ def test_a_stack_file_overrides_one_key_and_keeps_the_rest_of_the_preset() -> No
 
 def test_environment_defaults_to_the_stack_name_and_can_be_set() -> None:
     assert load("dev").environment == "dev"
-    assert load_settings(raw(environment="dev"), set(), "feature-x").environment == "dev"
+    assert load_settings(raw(environment="dev"), set(), "feature-x", region=REGION).environment == "dev"
     with pytest.raises(SettingsError, match="environment must be one of dev, staging, prod"):
-        load_settings(raw(), set(), "feature-x")
+        load_settings(raw(), set(), "feature-x", region=REGION)
 
 
 def test_deep_merge_replaces_lists_merges_objects_and_null_removes() -> None:
@@ -218,7 +219,7 @@ def test_objects_merge_key_by_key_even_where_no_preset_defines_them() -> None:
             "ARM id",
         ),
         ({"network": {"appSubnetPrefix": "10.99.0.0/24"}}, "meajudaai-infra:network", "outside addressSpace"),
-        ({"location": "Brazil South"}, "meajudaai-infra:location", "pattern"),
+        ({"location": "brazilsouth"}, "meajudaai-infra:location", "the region is azure-native:location"),
         ({"extraTags": {"a/b": "c"}}, "meajudaai-infra:extraTags", "<>%&"),
         ({"unknownKey": {"x": 1}}, "meajudaai-infra:unknownKey", "unknown setting"),
         (
@@ -349,21 +350,55 @@ def test_a_secret_in_plaintext_is_an_error_naming_the_key() -> None:
 def test_a_missing_required_secret_is_an_error() -> None:
     config = raw(api=KEYCLOAK)
     with pytest.raises(SettingsError, match=r"keycloakClientSecret is required for api\.auth\.mode full"):
-        load_settings(config, set(), "staging")
+        load_settings(config, set(), "staging", region=REGION)
 
 
 def test_release_is_required_and_malformed_structured_config_is_named() -> None:
     config = raw()
     del config["release"]
     with pytest.raises(SettingsError, match="meajudaai-infra:release: Field required"):
-        load_settings(config, set(), "dev")
+        load_settings(config, set(), "dev", region=REGION)
     with pytest.raises(SettingsError, match=r"meajudaai-infra:database: is not valid structured config"):
-        load_settings({**raw(), "database": "{not json"}, set(), "dev")
+        load_settings({**raw(), "database": "{not json"}, set(), "dev", region=REGION)
 
 
 def test_a_secret_in_a_setting_that_is_not_secret_is_refused() -> None:
     # e.g. a tag value set with --secret would otherwise be published as a plaintext tag.
     config = raw(extraTags={"note": "x"})
     with pytest.raises(SettingsError, match=r"meajudaai-infra:extraTags holds a Pulumi secret"):
-        load_settings(config, {"extraTags"}, "dev")
-    assert load_settings(config, set(), "dev").extra_tags == {"note": "x"}
+        load_settings(config, {"extraTags"}, "dev", region=REGION)
+    assert load_settings(config, set(), "dev", region=REGION).extra_tags == {"note": "x"}
+
+
+# ------------------------------------------------------------------------------- region, namespaces
+def test_the_region_is_the_azure_providers_and_nothing_else() -> None:
+    assert load("dev").location == "brazilsouth"
+    assert load_settings(raw(), set(), "dev", region="eastus2").location == "eastus2"
+    with pytest.raises(SettingsError, match=r"azure-native:location is not set: the stack's region"):
+        load_settings(raw(), set(), "dev", region=None)
+    with pytest.raises(SettingsError, match=r"azure-native:location: 'Brazil South' is not an Azure region"):
+        load_settings(raw(), set(), "dev", region="Brazil South")
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        (
+            "meajuda-infra:database",
+            "unknown config namespace 'meajuda-infra' (did you mean 'meajudaai-infra'?)",
+        ),
+        ("azure-nativ:location", "(did you mean 'azure-native'?)"),
+        ("kubernetes:context", "the cluster is set in meajudaai-infra:kubernetes"),
+        ("aws:region", "this program reads meajudaai-infra:*, azure-native:*, pulumi:*"),
+    ],
+)
+def test_a_key_in_a_namespace_this_program_does_not_read_is_refused(key: str, words: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(raw(), set(), "dev", region=REGION, other_keys={key, "azure-native:location"})
+    assert f"{key}: " in str(caught.value)
+    assert words in str(caught.value)
+
+
+def test_the_namespaces_a_stack_file_uses_are_accepted() -> None:
+    keys = {"azure-native:location", "azure-native:useOidc", "pulumi:tags"}
+    assert load_settings(raw(), set(), "dev", region=REGION, other_keys=keys).environment == "dev"

@@ -158,8 +158,8 @@ class ReportSummary(GateModel):
     # The `dotnet test --filter` expression the run was made with, as the recorder states it: kept for
     # traceability only, since no report format records it.
     filter: FilterText | None = None
-    category: NonEmpty = HANGFIRE_TEST_CATEGORY
-    class_patterns: tuple[ClassPattern, ...] = Field(default=(DEFAULT_CLASS_PATTERN,), max_length=10)
+    category: NonEmpty
+    class_patterns: tuple[ClassPattern, ...] = Field(max_length=10)
     # TRX: ResultSummary outcome ("Completed" for a clean run; "Failed", "Aborted", ... otherwise).
     # xUnit XML has no run outcome: a complete file is "Completed", and its assembly errors are runErrors.
     outcome: NonEmpty
@@ -169,9 +169,9 @@ class ReportSummary(GateModel):
     failed: TestCount
     error: TestCount
     aborted: TestCount
-    timeout: TestCount = 0
+    timeout: TestCount
     # Errors outside any test (gate.testrun.RunReport.run_errors).
-    run_errors: TestCount = 0
+    run_errors: TestCount
     hangfire_tests: TestCount
     hangfire_ran: TestCount
     hangfire_passed: TestCount

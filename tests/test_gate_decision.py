@@ -40,8 +40,11 @@ def trx_summary(finished: datetime = NOW - timedelta(hours=2, minutes=20)) -> di
         "sha256": "a" * 64,
         "format": "trx",
         "filter": "Category=HangfireIntegration",
+        "category": "HangfireIntegration",
+        "classPatterns": ["*.HangfireIntegrationTests"],
         "outcome": "Completed",
-        "total": 6, "executed": 6, "passed": 6, "failed": 0, "error": 0, "aborted": 0,
+        "total": 6, "executed": 6, "passed": 6, "failed": 0, "error": 0, "aborted": 0, "timeout": 0,
+        "runErrors": 0,
         "hangfireTests": 6, "hangfireRan": 6, "hangfirePassed": 6,
         "finishedAt": finished.isoformat(),
     }  # fmt: skip
@@ -214,6 +217,14 @@ def test_a_report_that_finished_after_it_was_recorded_is_invalid():
     later = {**record(), "report": trx_summary(NOW)}
     with pytest.raises(ValueError, match=r"report finished at 2026-11-28T12:00:00\+00:00, after recordedAt"):
         GateEvidence.model_validate(complete(integrationTests=later))
+
+
+def test_a_stored_report_must_say_how_its_hangfire_tests_were_chosen():
+    report = trx_summary()
+    del report["classPatterns"]
+    with pytest.raises(ValueError) as info:
+        GateEvidence.model_validate(complete(integrationTests={**record(), "report": report}))
+    assert "integrationTests.report.classPatterns" in str(info.value)
 
 
 def test_future_dated_evidence_does_not_count():

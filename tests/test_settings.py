@@ -289,7 +289,7 @@ def test_the_same_values_pass_when_they_are_good() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_the_api_image_is_tagged_with_the_release_being_deployed(stack: str) -> None:
-    auth = {"dev": {}, "staging": KEYCLOAK, "prod": PROD_AUTH}[stack]
+    auth: dict[str, Any] = {"dev": {}, "staging": KEYCLOAK, "prod": PROD_AUTH}[stack]
     settings = load(stack, api=auth, release={**RELEASE, "id": "2026.12.1"})
     assert settings.api_image == "acrmeajudaai.azurecr.io/meajudaai-api:2026.12.1"
     moved = load(stack, api={**auth, "image": {"repository": "registry.example.com:5000/team/api"}})

@@ -19,8 +19,10 @@ RELEASE = {
     },
 }
 REGION = "brazilsouth"
-KEYCLOAK = {"auth": {"keycloakUrl": "https://auth.example.com"}}
-PROD_AUTH = {"auth": {"keycloakUrl": "https://auth.example.com", "externalProviders": ["google"]}}
+KEYCLOAK: dict[str, Any] = {"auth": {"keycloakUrl": "https://auth.example.com"}}
+PROD_AUTH: dict[str, Any] = {
+    "auth": {"keycloakUrl": "https://auth.example.com", "externalProviders": ["google"]}
+}
 
 
 def raw(**keys: Any) -> dict[str, str]:
@@ -289,7 +291,7 @@ def test_the_same_values_pass_when_they_are_good() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_the_api_image_is_tagged_with_the_release_being_deployed(stack: str) -> None:
-    auth: dict[str, Any] = {"dev": {}, "staging": KEYCLOAK, "prod": PROD_AUTH}[stack]
+    auth = {"dev": {}, "staging": KEYCLOAK, "prod": PROD_AUTH}[stack]
     settings = load(stack, api=auth, release={**RELEASE, "id": "2026.12.1"})
     assert settings.api_image == "acrmeajudaai.azurecr.io/meajudaai-api:2026.12.1"
     moved = load(stack, api={**auth, "image": {"repository": "registry.example.com:5000/team/api"}})

@@ -19,8 +19,14 @@ class SettingsError(ValueError):
 class ConfigModel(BaseModel):
     # camelCase keys as they appear in Pulumi.<stack>.yaml; unknown keys are errors, never ignored; strict,
     # so "35" is not silently taken for 35.
+    # Each field's docstring is its description: the settings reference (docs/settings.md) is made from them.
     model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True, strict=True
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=False,
+        frozen=True,
+        strict=True,
+        use_attribute_docstrings=True,
     )
 
 

@@ -43,7 +43,9 @@ def quantity(text: str) -> Decimal:
 
 class ResourceAmounts(ConfigModel):
     cpu: str
+    """CPU as a Kubernetes quantity (250m, 1)."""
     memory: str
+    """Memory as a Kubernetes quantity (256Mi, 1Gi)."""
 
     @field_validator("cpu", "memory")
     @classmethod
@@ -55,7 +57,9 @@ class ResourceAmounts(ConfigModel):
 
 class Resources(ConfigModel):
     requests: ResourceAmounts = ResourceAmounts(cpu="250m", memory="256Mi")
+    """What the scheduler reserves for the container."""
     limits: ResourceAmounts = ResourceAmounts(cpu="1", memory="512Mi")
+    """The most the container may use."""
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> Resources:
@@ -70,9 +74,13 @@ class AutoscalingSettings(ConfigModel):
     """A HorizontalPodAutoscaler (autoscaling/v2) on CPU; needs metrics-server (AKS has it, kind does not)."""
 
     enabled: bool = False
+    """Create the HorizontalPodAutoscaler (needs metrics-server: AKS has it, kind does not)."""
     min_replicas: int = Field(default=2, ge=1, le=100)
+    """Fewest API pods."""
     max_replicas: int = Field(default=4, ge=1, le=100)
+    """Most API pods."""
     target_cpu_utilization: int = Field(default=70, ge=10, le=100)
+    """Average CPU utilization (percent of requests) the autoscaler aims for."""
 
     @model_validator(mode="after")
     def _range(self) -> AutoscalingSettings:
@@ -83,21 +91,29 @@ class AutoscalingSettings(ConfigModel):
 
 class DisruptionBudgetSettings(ConfigModel):
     min_available: int = Field(default=1, ge=1)
+    """API pods that must stay up during voluntary disruptions (below the fewest replicas)."""
 
 
 class IngressSettings(ConfigModel):
     host: str = Field(pattern=_HOST, max_length=253)
+    """The host name the Ingress answers on."""
     tls_secret_name: str | None = Field(default=None, pattern=_SUBDOMAIN, max_length=253)
+    """The Secret holding the host's TLS certificate (required outside dev)."""
     class_name: str | None = Field(default=None, pattern=_SUBDOMAIN, max_length=253)
+    """The ingress class (e.g. webapprouting.kubernetes.azure.com on AKS)."""
 
 
 class LocalPostgresSettings(ConfigModel):
     """dev's PostGIS container, as the platform's compose files run it; used with api.hosting kubernetes."""
 
     enabled: bool = False
+    """Run PostGIS 16 in the cluster and point the API at it (dev only)."""
     storage_size: str = "8Gi"
+    """Size of its volume (at least 1Gi)."""
     storage_class: str | None = Field(default=None, pattern=_SUBDOMAIN, max_length=253)
+    """Its storage class (standard on kind, hostpath on Docker Desktop). Default the cluster's."""
     username: str = Field(default="meajudaai", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """Its database user (the password is generated)."""
 
     @field_validator("storage_size")
     @classmethod
@@ -110,23 +126,37 @@ class LocalPostgresSettings(ConfigModel):
 class KubernetesSettings(ConfigModel):
     # The cluster: a kubeconfig file (default: $KUBECONFIG or ~/.kube/config) and/or a context in it.
     kubeconfig: str | None = Field(default=None, min_length=1)
+    """Path of the kubeconfig file (relative to the project; default $KUBECONFIG or ~/.kube/config)."""
     context: str | None = Field(default=None, min_length=1)
+    """The kubeconfig context (kind-meajudaai, docker-desktop, an AKS context)."""
     # Which cluster this is, for Pulumi: the provider (and every object) is replaced only when this changes,
     # not when the kubeconfig path or context does. Default `meajudaai-<environment>`.
     cluster_identifier: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    """Which cluster this is for Pulumi: the provider, and every object, is replaced only when it changes.
+    Default `meajudaai-<env>`."""
     # Kubernetes minor version the manifests are validated against (the cluster's).
     version: str = Field(default="1.34", pattern=_K8S_VERSION)
+    """The cluster's Kubernetes minor version; the manifests are validated against it."""
     # spec.replicas when autoscaling is off; with autoscaling on the HPA owns the count.
     replicas: int = Field(default=1, ge=1, le=100)
+    """API pods when autoscaling is off."""
     resources: Resources = Resources()
+    """The API container's requests and limits."""
     autoscaling: AutoscalingSettings = AutoscalingSettings()
+    """A CPU HorizontalPodAutoscaler for the API."""
     pod_disruption_budget: DisruptionBudgetSettings = DisruptionBudgetSettings()
+    """A PodDisruptionBudget for the API (outside dev)."""
     ingress: IngressSettings | None = None
+    """An Ingress for the API (TLS required outside dev)."""
     liveness_path: str = Field(default="/health/live", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    """The container's startup and liveness probe path."""
     readiness_path: str = Field(default="/health/ready", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    """The container's readiness probe path."""
     # The .NET images' non-root `app` user (APP_UID); root (0) is refused.
     run_as_user: int = Field(default=1654, ge=1)
+    """The container's non-root user id (the .NET images' `app` user is 1654; root is refused)."""
     local_postgres: LocalPostgresSettings = LocalPostgresSettings()
+    """dev's local PostGIS container."""
 
     @field_validator("kubeconfig")
     @classmethod

@@ -57,12 +57,20 @@ class NetworkSettings(ConfigModel):
     """
 
     enabled: bool = False
+    """Create (or use) a VNet: the database is reached through a private endpoint, the app through VNet
+    integration."""
     vnet_id: str | None = None
+    """ARM id of an existing VNet to use instead of creating one (with both subnet ids)."""
     private_endpoint_subnet_id: str | None = None
+    """ARM id of the existing subnet for the database's private endpoint."""
     app_subnet_id: str | None = None
+    """ARM id of the existing subnet delegated to App Service for VNet integration."""
     address_space: str = "10.40.0.0/16"
+    """Address space of the VNet the program creates."""
     private_endpoint_subnet_prefix: str = "10.40.1.0/24"
+    """Prefix of the private-endpoint subnet, inside `addressSpace`."""
     app_subnet_prefix: str = "10.40.2.0/24"
+    """Prefix of the App Service integration subnet, inside `addressSpace`."""
 
     @field_validator("vnet_id")
     @classmethod
@@ -118,8 +126,11 @@ class NetworkSettings(ConfigModel):
 # -------------------------------------------------------------------------------------------- database
 class FirewallRule(ConfigModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    """The rule's name on the server."""
     start_ip: str
+    """First IPv4 address allowed."""
     end_ip: str
+    """Last IPv4 address allowed; a rule may open at most a /16."""
 
     @field_validator("start_ip", "end_ip")
     @classmethod
@@ -165,20 +176,37 @@ class DatabaseSettings(ConfigModel):
     server is created: changing it later means a new server, which prod refuses (protect)."""
 
     server_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    """The server's name. Default the Bicep's `psql-<env>-<uniqueString(resource group id)>`. Only chosen
+    at creation."""
     database_name: str = Field(default="meajudaai", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    """The application database."""
     admin_login: str = Field(default="psqladmin", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """The administrator login (the Bicep's `psqladmin`); its password is generated and kept in Key Vault."""
     version: Literal["16", "17"] = "16"
+    """PostgreSQL major version."""
     sku_name: str = "Standard_B1ms"
+    """Compute size, one of the tier's sizes (e.g. Standard_B1ms, Standard_D4ds_v5)."""
     sku_tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "Burstable"
+    """Compute tier: Burstable, GeneralPurpose or MemoryOptimized."""
     storage_size_gb: StorageSizeGb = 32
+    """Storage in GB, one of Azure's fixed sizes."""
     backup_retention_days: int = Field(default=7, ge=7, le=35)
+    """Days of point-in-time backups, 7-35 and not below the environment's floor (dev 7, staging 14, prod
+    35)."""
     geo_redundant_backup: bool = False
+    """Backups copied to the paired region. Only chosen at creation; must stay true in prod."""
     high_availability: Literal["Disabled", "SameZone", "ZoneRedundant"] = "Disabled"
+    """Standby server: Disabled, SameZone or ZoneRedundant (not on Burstable)."""
     public_network_access: bool = True
+    """Whether the server has a public endpoint (then only the firewall rules reach it); false in prod."""
     allow_azure_services: bool = True
+    """Add Azure's 0.0.0.0 rule, which lets Azure services (the App Service) connect."""
     firewall_rules: list[FirewallRule] = Field(default_factory=list)
+    """Named IPv4 ranges allowed to connect when the server is public."""
     extensions: list[str] = Field(default_factory=lambda: ["POSTGIS"])
+    """Extensions allow-listed in `azure.extensions` (PostGIS for the search module)."""
     max_pool_size: int = Field(default=100, ge=1, le=1000)
+    """`Maximum Pool Size` in the app's connection string (the runbook's troubleshooting advice)."""
 
     @field_validator("extensions")
     @classmethod
@@ -217,24 +245,35 @@ class DatabaseSettings(ConfigModel):
 # ------------------------------------------------------------------------------------------- messaging
 class Justifications(ConfigModel):
     local_auth: str | None = Field(default=None, min_length=10, max_length=256)
+    """Why the namespace keeps SAS (local) authentication, written to a tag for the baseline policy."""
     public_network_access: str | None = Field(default=None, min_length=10, max_length=256)
+    """Why the namespace keeps public network access, written to a tag for the baseline policy."""
 
 
 class MessagingSettings(ConfigModel):
     """Service Bus, mirroring servicebus.bicep (namespace + ManagementPolicy + ApplicationPolicy)."""
 
     namespace_name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9]$")
+    """The namespace's name. Default `sb-MeAjudaAi-<env>`, as main.bicep named it."""
     sku: Literal["Basic", "Standard", "Premium"] = "Standard"
+    """Service Bus tier: Standard or Premium (Basic has no topics)."""
     public_network_access: bool = True
+    """Whether the namespace accepts traffic from public networks."""
     disable_local_auth: bool = False
+    """Refuse SAS keys (Entra ID only); the app still uses the ApplicationPolicy key today."""
     topics: list[str] = Field(default_factory=lambda: ["MeAjudaAi-events", "users-events"])
+    """Topics the program declares (the list replaces the default as a whole)."""
     # The app's own names for them (appsettings Messaging:ServiceBus:DefaultTopicName / DomainTopics).
     default_topic: str = "MeAjudaAi-events"
+    """The app's `Messaging:ServiceBus:DefaultTopicName`; must be a declared topic."""
     domain_topics: dict[str, str] = Field(default_factory=lambda: {"Users": "users-events"})
+    """The app's `Messaging:ServiceBus:DomainTopics` (domain -> topic); each a declared topic."""
     # dev lets the app create topics itself (Manage); elsewhere the topics are declared here and the app
     # gets Send/Listen only.
     app_rights: Literal["manage", "sendListen"] = "sendListen"
+    """Which rule the app connects with: manage (creates its own topics, dev) or sendListen."""
     justifications: Justifications = Justifications()
+    """Reasons recorded for the exceptions to the baseline policy."""
 
     @field_validator("namespace_name")
     @classmethod
@@ -270,10 +309,17 @@ class KeyVaultSettings(ConfigModel):
     # Global, 3-24 characters, and reserved while a deleted vault is soft-deleted: after a destroy of dev or
     # staging either purge the old vault or name a new one here (docs/operations.md, "Destroy and recreate").
     name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")
+    """The vault's name (global, 3-24 characters). Default `kv-mjai-<env>-<6 characters of
+    uniqueString(resource group id)>`."""
     sku: Literal["standard", "premium"] = "standard"
+    """standard or premium (HSM-backed keys)."""
     soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
+    """Days a deleted vault and its secrets can be recovered (7-90); the name stays reserved that long."""
     purge_protection: bool = False
+    """Forbid purging deleted secrets and the vault before retention ends; cannot be turned off; true in
+    prod."""
     public_network_access: bool = True
+    """Whether the vault accepts traffic from public networks (RBAC still guards every secret)."""
 
     @field_validator("name")
     @classmethod
@@ -286,10 +332,16 @@ class KeyVaultSettings(ConfigModel):
 # ----------------------------------------------------------------------------------------------- api
 class AuthSettings(ConfigModel):
     mode: Literal["simplified", "full", "external"] = "simplified"
+    """simplified (no Keycloak, dev), full (Keycloak) or external (Keycloak with external identity
+    providers)."""
     keycloak_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+(/[^\s]*)?$")
+    """Keycloak's base URL (https), required unless the mode is simplified."""
     realm: str = Field(default="meajudaai", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """The Keycloak realm."""
     client_id: str = Field(default="meajudaai-api", pattern=r"^[A-Za-z0-9_.-]{1,128}$")
+    """The API's Keycloak client id; its secret is the `keycloakClientSecret` Pulumi secret."""
     external_providers: list[Literal["google", "facebook", "instagram"]] = Field(default_factory=list)
+    """Identity providers offered through Keycloak in external mode."""
 
     @model_validator(mode="after")
     def _mode_rules(self) -> AuthSettings:
@@ -306,8 +358,11 @@ class AuthSettings(ConfigModel):
 
 class HangfireSettings(ConfigModel):
     dashboard_enabled: bool = True
+    """The app's `Hangfire:DashboardEnabled` (admin-only outside Development)."""
     dashboard_path: str = Field(default="/hangfire", pattern=r"^/[A-Za-z0-9/_-]*$")
+    """The app's `Hangfire:DashboardPath`."""
     worker_count: int = Field(default=5, ge=1, le=100)
+    """The app's `Hangfire:WorkerCount`."""
 
 
 # One path component of an OCI image name: lowercase alphanumerics with single separators.
@@ -325,9 +380,12 @@ class ImageSettings(ConfigModel):
     what runs is the release the compatibility gate judged, and a new release is a new image."""
 
     repository: str = Field(default="acrmeajudaai.azurecr.io/meajudaai-api", min_length=1, max_length=255)
+    """The API's image repository (no tag: the tag is `release.id`)."""
     # Where the Azure Container Registry of an `*.azurecr.io` repository lives (same subscription): the
     # app's identity gets AcrPull on it before the app exists. The platform's docs keep it in rg-meajudaai.
     registry_resource_group: str = Field(default="rg-meajudaai", pattern=r"^[-\w.()]{1,89}[-\w()]$")
+    """Resource group of the Azure Container Registry of an `*.azurecr.io` repository, for the AcrPull
+    grant."""
 
     @field_validator("repository")
     @classmethod
@@ -347,25 +405,44 @@ class ApiSettings(ConfigModel):
     """The API's hosting and its app settings (App Service now; Kubernetes where a stack chooses it)."""
 
     hosting: Hosting = "appService"
+    """Where the API runs: appService or kubernetes (an existing cluster; dev's default)."""
     image: ImageSettings = ImageSettings()
+    """The container image both hosts run."""
     name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$")
+    """The web app's name. Default `meajudaai-api` in prod (the runbook's name), `meajudaai-api-<env>`
+    elsewhere."""
     # Runbook rollback step 1 as code: stops the API (App Service taken offline / replicas 0).
     stopped: bool = False
+    """Take the API offline (runbook rollback step 1): the web app is disabled, or the Deployment scaled to
+    0. Never gated."""
     plan_sku: PlanSku = "B1"
+    """App Service plan size."""
     plan_capacity: int = Field(default=1, ge=1, le=30)
+    """App Service plan instances."""
     zone_redundant: bool = False
+    """Spread the plan over availability zones (Premium v3 and at least 2 instances)."""
     always_on: bool = False
+    """Keep the app loaded (Hangfire workers stop when it idles); required outside dev."""
     health_check_path: str = Field(default="/health", pattern=r"^/[A-Za-z0-9/_-]*$")
+    """App Service's health check path."""
     public_url: str | None = Field(default=None, pattern=r"^https://[^\s/]+$")
+    """The API's public https URL, which the availability tests probe. Default the app's own host name."""
     # Who binds publicUrl's host name to the App Service and holds its certificate. The program does not: a
     # custom domain needs DNS records first and a managed certificate needs the binding first, which one
     # Pulumi update cannot order. "external" says so; the stack output publicUrlDns lists the records.
     public_url_binding: Literal["external"] | None = None
+    """Who binds `publicUrl`'s host name and certificate: `external` (required with publicUrl on App
+    Service; docs/operations.md)."""
     auth: AuthSettings = AuthSettings()
+    """Authentication (Keycloak)."""
     hangfire: HangfireSettings = HangfireSettings()
+    """Hangfire dashboard and workers."""
     logging: dict[str, LogLevel] = Field(default_factory=dict)
+    """Log levels by .NET category (dotted categories reach App Service on the command line)."""
     features: dict[str, bool] = Field(default_factory=dict)
+    """Feature flags, as `FeatureManagement:<flag>`."""
     service_endpoints: dict[str, str] = Field(default_factory=dict)
+    """URLs of the other services, as `ServiceEndpoints:<name>`."""
 
     @field_validator("logging")
     @classmethod
@@ -414,7 +491,9 @@ class ApiSettings(ConfigModel):
 # ---------------------------------------------------------------------------------------- observability
 class ObservabilitySettings(ConfigModel):
     log_retention_days: int = Field(default=30, ge=30, le=730)
+    """Days Log Analytics keeps data (30-730)."""
     app_insights_sampling_percentage: float = Field(default=100.0, gt=0, le=100)
+    """Percentage of telemetry Application Insights keeps."""
 
 
 # ------------------------------------------------------------------------------------------ monitoring
@@ -425,21 +504,31 @@ class AlertRule(ConfigModel):
     """One log alert: its threshold, the window it looks at, how often, and how loud (0 = critical)."""
 
     threshold: float = Field(ge=0)
+    """The value above which the alert fires (a percentage or a count, by alert)."""
     window: str = Field(pattern=_DURATION)
+    """How far back each evaluation looks (ISO 8601, e.g. PT1H)."""
     frequency: str = Field(pattern=_DURATION)
+    """How often the alert is evaluated (ISO 8601, e.g. PT5M)."""
     severity: int = Field(ge=0, le=4)
+    """Azure Monitor severity, 0 (critical) to 4 (verbose)."""
     enabled: bool = True
+    """Whether the alert runs; the gate counts only enabled alerts."""
 
 
 class AvailabilityCheck(ConfigModel):
     path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$")
+    """The path probed under the API's URL."""
     # /hangfire needs an authenticated admin outside Development: a 401 there proves it is up and protected.
     expected_status: int = Field(ge=100, le=599)
+    """The HTTP status that means up (401 for /hangfire outside dev: mounted and protected)."""
     frequency_seconds: Literal[300, 600, 900] = 300
+    """Seconds between probes from each location."""
     locations: list[str] = Field(
         default_factory=lambda: ["latam-br-gru-edge", "us-va-ash-azr", "us-tx-sn1-azr"]
     )
+    """Azure availability-test locations the probe runs from."""
     failed_location_count: int = Field(default=2, ge=1)
+    """How many locations must fail before the alert fires."""
 
     @model_validator(mode="after")
     def _enough_locations(self) -> AvailabilityCheck:
@@ -456,20 +545,31 @@ class MonitoringSettings(ConfigModel):
     duration) plus API health and HTTP 5xx; defaults are the runbook's thresholds."""
 
     alert_emails: list[str] = Field(default_factory=lambda: ["backend-infrastructure@meajudaai.com"])
+    """Who the action group emails."""
     action_group_short_name: str = Field(default="mjai-oncall", pattern=r"^[A-Za-z0-9 _-]{1,12}$")
+    """The action group's short name (12 characters), shown in SMS and emails."""
     failure_rate: AlertRule = AlertRule(threshold=5, window="PT1H", frequency="PT5M", severity=1)
+    """Hangfire job failure rate over the last hour (the runbook's rollback trigger: above 5%)."""
     failure_rate_daily: AlertRule = AlertRule(threshold=5, window="P1D", frequency="PT1H", severity=2)
+    """Hangfire job failure rate over a day."""
     npgsql_errors: AlertRule = AlertRule(threshold=0, window="PT15M", frequency="PT5M", severity=2)
+    """NpgsqlException and pool-exhaustion errors in the app's logs."""
     job_duration: AlertRule = AlertRule(threshold=50, window="PT1H", frequency="PT15M", severity=2)
+    """Background job duration increase over its baseline, in percent (the runbook: above 50%)."""
     job_duration_baseline: str = Field(default="P1D", pattern=_DURATION)
+    """The period before the window that the job duration is compared with."""
     http_5xx: AlertRule = AlertRule(threshold=5, window="PT15M", frequency="PT5M", severity=2)
+    """Percentage of API requests answered with HTTP 5xx."""
     min_finished_jobs: int = Field(default=20, ge=1)
+    """Finished jobs needed in a window before a failure rate counts (a few jobs say little)."""
     dashboard: AvailabilityCheck = Field(
         default_factory=lambda: AvailabilityCheck.model_validate({"path": "/hangfire", "expectedStatus": 200})
     )
+    """Availability test of the Hangfire dashboard."""
     api_health: AvailabilityCheck = Field(
         default_factory=lambda: AvailabilityCheck.model_validate({"path": "/health", "expectedStatus": 200})
     )
+    """Availability test of the API's health endpoint."""
 
     @field_validator("alert_emails")
     @classmethod
@@ -487,27 +587,46 @@ class AdoptionSettings(ConfigModel):
     must be known before anything runs, hence the subscription id here."""
 
     subscription_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+    """The subscription the Bicep deployed into; the ARM ids to import are built from it."""
 
 
 # ---------------------------------------------------------------------------------------------- root
 class Settings(ConfigModel):
     environment: Environment
+    """Which preset the stack starts from: dev, staging or prod. Defaults to the stack name."""
     # From azure-native:location (REGION_KEY), checked before the model sees it.
     location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
+    """The Azure region, taken from `azure-native:location` (never set under meajudaai-infra)."""
     resource_group_name: str | None = Field(default=None, pattern=r"^[-\w.()]{1,89}[-\w()]$")
+    """The resource group everything goes in. Default `meajudaai-<env>`, as the platform's Gen-1 deploy
+    scripts named it."""
     repository: str = Field(default="github.com/meajudaai/meajudaai-infra", min_length=1, max_length=256)
+    """The source repository, written into every resource's `repository` tag."""
     extra_tags: dict[str, str] = Field(default_factory=dict)
+    """More Azure tags for every resource (no secrets: tags are plain text)."""
     network: NetworkSettings = NetworkSettings()
+    """Private networking: the database's private endpoint and private DNS, the app's VNet integration."""
     database: DatabaseSettings = DatabaseSettings()
+    """The PostgreSQL flexible server and its database."""
     messaging: MessagingSettings = MessagingSettings()
+    """The Service Bus namespace, its two access rules and its topics."""
     key_vault: KeyVaultSettings = KeyVaultSettings()
+    """The Key Vault holding the connection strings and secrets the app reads."""
     api: ApiSettings = ApiSettings()
+    """The API: where it runs (App Service or Kubernetes), its image and its app settings."""
     observability: ObservabilitySettings = ObservabilitySettings()
+    """Log Analytics and Application Insights."""
     monitoring: MonitoringSettings = MonitoringSettings()
+    """The runbook's alerts, the availability tests and where alerts go."""
     kubernetes: KubernetesSettings = KubernetesSettings()
+    """The cluster and workload settings used when `api.hosting` is kubernetes."""
     adopt: AdoptionSettings | None = None
+    """Import what the platform's Bicep deployed instead of creating it (docs/bicep-parity.md)."""
     release: ReleaseConfig
+    """The release being deployed: its id (also the image tag) and its NuGet package versions."""
     gate_evidence: GateEvidence | None = None
+    """The compatibility gate's checklist evidence, written by `python -m gate record` (docs/compatibility-
+    gate.md)."""
 
     @field_validator("extra_tags")
     @classmethod

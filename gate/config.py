@@ -55,11 +55,13 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 class GateModel(BaseModel):
+    # Field docstrings are the descriptions the settings reference (docs/settings.md) is made from.
     model_config = ConfigDict(
         extra="forbid",
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
+        use_attribute_docstrings=True,
     )
 
     def to_config(self) -> dict[str, Any]:
@@ -80,22 +82,31 @@ class PackageVersions(GateModel):
     """
 
     npgsql: Version | None = None
+    """Npgsql's exact version when the release pins it; unset, the EF Core provider's major decides."""
     npgsql_entity_framework_core_postgre_sql: Version
+    """Npgsql.EntityFrameworkCore.PostgreSQL's exact version."""
     microsoft_entity_framework_core: Version
+    """Microsoft.EntityFrameworkCore's exact version."""
     hangfire_core: Version | None = None
+    """Hangfire.Core's exact version, if the release lists it."""
     hangfire_postgre_sql: Version
+    """Hangfire.PostgreSql's exact version: what the gate compares with the Npgsql it was built against."""
 
 
 class ReleaseConfig(GateModel):
     id: ReleaseId
+    """The release (a version or a commit): the API image's tag, and what the gate's evidence is bound
+    to."""
     packages_props: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    """Path (relative to the project) of the release's Directory.Packages.props; or give `packages`."""
     packages: PackageVersions | None = None
-    # How old a checklist record may be and still count.
+    """The release's package versions given here instead of a props file."""
     evidence_max_age_days: int = Field(default=14, ge=1, le=90)
-    # The backup must be verified right before the prod deploy, so it ages much faster.
+    """How old a checklist record may be and still count."""
     backup_max_age_hours: int = Field(default=24, ge=1, le=168)
-    # The runbook names six Hangfire integration test areas.
+    """How old the backup verification may be: it must be taken right before the prod deploy."""
     min_hangfire_tests: int = Field(default=6, ge=1, le=10_000)
+    """Hangfire integration tests a report must have run (the runbook names six test areas)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> ReleaseConfig:

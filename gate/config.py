@@ -139,8 +139,14 @@ class EvidenceRecord(GateModel):
     @model_validator(mode="before")
     @classmethod
     def _bound_to_packages(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "releaseDigest" not in data and "release_digest" not in data:
-            # Records written before evidence was bound to the package set cannot be checked against it.
+        older_format = (
+            isinstance(data, dict)
+            and not {"releaseDigest", "release_digest"} & set(data)
+            and {"recordedAt", "recorded_at"} & set(data)
+        )
+        if older_format:
+            # A record written before evidence was bound to the package set cannot be checked against it.
+            # (A record that lacks more than the digest gets the usual per-field errors instead.)
             raise ValueError(
                 "recorded without releaseDigest (an older evidence format, not bound to the release's "
                 f"package set): record it again with `python -m gate record {cls.cli_item or '<item>'} "

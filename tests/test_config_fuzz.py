@@ -261,7 +261,8 @@ def required_paths(base: Base) -> list[tuple[str, ...]]:
     paths: list[tuple[str, ...]] = []
     for field_name, field in Settings.model_fields.items():
         alias = field.alias or field_name
-        if field.is_required() and alias != "environment":
+        # environment defaults to the stack name; location comes from azure-native:location.
+        if field.is_required() and alias not in ("environment", "location"):
             paths.append((alias,))
         _, _, inner = _kind(field.annotation)
         section = base.config.get(alias)

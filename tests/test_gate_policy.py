@@ -36,8 +36,7 @@ PROD = {"environment": "prod"}
 
 def fresh_evidence(**overrides) -> GateEvidence:
     # The pack judges age against the real clock, so the records are made relative to it.
-    when = datetime.now(UTC) - timedelta(hours=1)
-    items = {k: {**v, **record(when)} for k, v in complete().items()}
+    items = complete(at=datetime.now(UTC) - timedelta(hours=1))
     items.update(overrides)
     return GateEvidence.model_validate(items)
 
@@ -145,7 +144,7 @@ def test_kubernetes_deployment_reads_annotations():
 def test_pack_config_can_tighten_but_not_loosen():
     tighter = {**PROD, "minHangfireTests": 8}
     found = run_app(web_app(stamp(RISKY, fresh_evidence())), config=tighter)
-    assert "6 HangfireIntegration tests executed, at least 8 required" in found[0]
+    assert "required: at least 8 Hangfire integration tests run" in found[0]
     looser = {**PROD, "evidenceMaxAgeDays": 90}
     old = datetime.now(UTC) - timedelta(days=30)
     ev = fresh_evidence(stakeholdersNotified={**record(old), "channel": "email"})

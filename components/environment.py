@@ -237,7 +237,7 @@ def build_environment(
         "privateDnsZoneName": network.postgres_dns_zone_name if network else "",
         # The gate's verdict for this release; items judged from planned resources (monitoring, backups)
         # are listed as deferred to the pack's stack policy, which sees the whole plan.
-        "compatibilityGate": gate_outputs(env, release, settings.gate_evidence),
+        "compatibilityGate": gate_outputs(env, release, settings.gate_evidence, stopped=settings.api.stopped),
         **outputs,
     }
 

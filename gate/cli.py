@@ -276,7 +276,8 @@ def render(decision: Decision, facts: ReleaseFacts, evidence: GateEvidence | Non
         if item.number == 1 and tests is not None:
             lines.append(_report_line(tests.report))
     if decision.verdict == "blocked":
-        lines.append(f"  missing: {', '.join(str(i.number) for i in decision.missing)}")
+        numbers = ", ".join(str(i.number) for i in decision.missing)
+        lines.append(f"  missing{' once the API runs again' if decision.stopped else ''}: {numbers}")
     return "\n".join(lines)
 
 
@@ -286,7 +287,9 @@ def status(args: argparse.Namespace, out: Any) -> int:
     now = args.now or datetime.now(UTC)
     evidence = stack.evidence()
     # Item 3 and the backup settings come from planned resources: the stack policy checks them.
-    decision = decide(stack.environment(), facts, summarize(evidence), Derived(), now)
+    decision = decide(
+        stack.environment(), facts, summarize(evidence), Derived(), now, stopped=stack.api_stopped()
+    )
     if args.json:
         print(
             json.dumps(
@@ -296,7 +299,7 @@ def status(args: argparse.Namespace, out: Any) -> int:
         )
     else:
         print(render(decision, facts, evidence), file=out)
-    return EXIT_BLOCKED if decision.verdict == "blocked" else EXIT_OK
+    return EXIT_OK if decision.allowed else EXIT_BLOCKED
 
 
 def main(argv: Sequence[str] | None = None, out: Any = None, err: Any = None) -> int:

@@ -64,23 +64,39 @@ class Decision:
     packages: Mapping[str, str] = field(default_factory=dict)
     # First 16 hex characters of the release's package digest, the one evidence must carry.
     package_digest: str = ""
+    # The API is stopped (runbook rollback step 1): nothing runs Hangfire, so nothing is gated. `verdict`
+    # is still the release's own, what it gets once the API runs again.
+    stopped: bool = False
 
     @property
     def missing(self) -> tuple[ItemStatus, ...]:
         return tuple(i for i in self.items if not i.complete and not i.deferred and i.required)
 
     @property
+    def status(self) -> str:
+        """What the gate does now: `stopped` while the API is, else the verdict."""
+        return "stopped" if self.stopped else self.verdict
+
+    @property
     def allowed(self) -> bool:
-        return self.verdict != "blocked"
+        return self.stopped or self.verdict != "blocked"
 
     def summary(self) -> str:
-        head = f"release {self.release} in {self.environment}: {self.verdict} ({self.assessment.basis})"
+        if self.stopped:
+            later = f"{self.verdict}, {self.assessment.basis}"
+            head = (
+                f"release {self.release} in {self.environment}: stopped (api.stopped: the API runs no "
+                f"Hangfire job, so nothing is gated; started again it is {later})"
+            )
+        else:
+            head = f"release {self.release} in {self.environment}: {self.verdict} ({self.assessment.basis})"
         return f"{head}: {self.assessment.reason}"
 
     def as_outputs(self) -> dict[str, object]:
         """Plain values for the stack outputs (no secrets: versions, item numbers and reasons only)."""
         return {
-            "status": self.verdict,
+            "status": self.status,
+            "verdictWhenRunning": self.verdict,
             "basis": self.assessment.basis,
             "reason": self.assessment.reason,
             "release": self.release,
@@ -290,11 +306,13 @@ def decide(
     now: datetime,
     *,
     knowledge: Knowledge | None = None,
+    stopped: bool = False,
 ) -> Decision:
     """Pass, advisory or blocked, with every checklist item's status.
 
     Validated and compatible package sets pass outright. A risky one passes only when every item is
     complete for this release and fresh; otherwise staging/prod are blocked and dev gets an advisory.
+    With the API stopped the decision says so and allows the update (its verdict stays for later).
     """
     env = environment_of(environment)
     if now.tzinfo is None:
@@ -311,5 +329,12 @@ def decide(
     ):
         verdict = "blocked" if env in GATED else "advisory"
     return Decision(
-        env, facts.release, assessment, verdict, statuses, facts.display_packages(), facts.short_digest
+        env,
+        facts.release,
+        assessment,
+        verdict,
+        statuses,
+        facts.display_packages(),
+        facts.short_digest,
+        stopped=stopped,
     )

@@ -18,6 +18,8 @@ def gate_decision(
     evidence: GateEvidence | None,
     planned: Sequence[PlannedResource] | None = None,
     now: datetime | None = None,
+    *,
+    stopped: bool = False,
 ) -> Decision:
     """The decision the policy pack will reach, as far as the program can know it.
 
@@ -30,7 +32,8 @@ def gate_decision(
             monitoring=monitoring_check(planned),
             backup_settings=backup_settings_check(planned, require_geo_redundant=environment == "prod"),
         )
-    return decide(environment, facts, summarize(evidence), derived, now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    return decide(environment, facts, summarize(evidence), derived, now, stopped=stopped)
 
 
 def gate_outputs(
@@ -39,7 +42,9 @@ def gate_outputs(
     evidence: GateEvidence | None,
     planned: Sequence[PlannedResource] | None = None,
     now: datetime | None = None,
+    *,
+    stopped: bool = False,
 ) -> dict[str, object]:
-    """``{"status", "basis", "reason", "release", "packageDigest", "packages", "missingItems",
-    "deferredItems", "laterItems"}`` for pulumi.export (see Decision.as_outputs)."""
-    return gate_decision(environment, facts, evidence, planned, now).as_outputs()
+    """``{"status", "verdictWhenRunning", "basis", "reason", "release", "packageDigest", "packages",
+    "missingItems", "deferredItems", "laterItems"}`` for pulumi.export (see Decision.as_outputs)."""
+    return gate_decision(environment, facts, evidence, planned, now, stopped=stopped).as_outputs()

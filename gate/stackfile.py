@@ -20,6 +20,7 @@ PROJECT = "meajudaai-infra"
 RELEASE_KEY = f"{PROJECT}:release"
 EVIDENCE_KEY = f"{PROJECT}:gateEvidence"
 ENVIRONMENT_KEY = f"{PROJECT}:environment"
+API_KEY = f"{PROJECT}:api"
 _M = TypeVar("_M", bound=GateModel)
 
 
@@ -63,6 +64,11 @@ class StackFile:
     def environment(self) -> str:
         value = self.config.get(ENVIRONMENT_KEY, self.stack)
         return str(value)
+
+    def api_stopped(self) -> bool:
+        """Whether the stack file stops the API (`meajudaai-infra:api` -> `stopped: true`)."""
+        api = self.config.get(API_KEY)
+        return isinstance(api, dict) and api.get("stopped") is True
 
     def _validated(self, key: str, model: type[_M]) -> _M | None:
         raw = self.config.get(key)

@@ -107,6 +107,24 @@ def test_status_json(project):
     assert len(data["missingItems"]) == 6
 
 
+def test_status_of_a_stopped_api_says_stopped_not_blocked(project):
+    # Runbook rollback step 1 takes the API offline; nothing runs Hangfire, so nothing is gated.
+    stack_file = project / "Pulumi.prod.yaml"
+    text = stack_file.read_text()
+    assert "meajudaai-infra:api:\n" in text
+    api = "meajudaai-infra:api:\n"
+    stack_file.write_text(text.replace(api, api + "    stopped: true\n", 1))
+    code, out, _ = gate(project, "status")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith("release cc4de0a8 in prod: stopped (api.stopped: the API runs no Hangfire job")
+    assert "started again it is blocked, risky" in first
+    assert "missing once the API runs again: 1, 2, 4, 5, 6, 7" in out
+    code, out, _ = gate(project, "status", "--json")
+    data = json.loads(out)
+    assert (code, data["status"], data["verdictWhenRunning"]) == (0, "stopped", "blocked")
+
+
 def test_evidence_ages_out(project):
     for item, extra in RECORD_ALL.items():
         assert record(project, item, *extra)[0] == 0

@@ -417,3 +417,27 @@ def test_preview_really_leaves_computed_outputs_unknown() -> None:
             "privateLinkServiceConnections.0.privateLinkServiceId"
         )
     assert result.outputs.get("postgresHost") in (None, "04da6b54-80e4-46f7-96ec-b56ff0331ba9")
+
+
+# -------------------------------------------------------------------------------- the gate's verdict
+@pytest.mark.parametrize(
+    ("stack", "status", "missing"),
+    [
+        ("dev", "advisory", [1, 2, 4, 5, 6, 7]),
+        ("staging", "blocked", [1]),
+        ("prod", "blocked", [1, 2, 4, 5, 6, 7]),
+    ],
+)
+def test_the_compatibility_gate_output_gives_the_verdict_and_what_is_missing(stack, status, missing) -> None:
+    gate = run(stack).outputs["compatibilityGate"]
+    assert (gate["status"], gate["verdictWhenRunning"], gate["basis"]) == (status, status, "risky")
+    assert [int(line[1]) for line in gate["missingItems"]] == missing
+
+
+def test_a_stopped_api_is_reported_as_stopped_not_blocked() -> None:
+    result = run_stack("prod", extra=patched("prod", "api", {"stopped": True}))
+    assert result.error is None, result.error
+    gate = result.outputs["compatibilityGate"]
+    assert (gate["status"], gate["verdictWhenRunning"]) == ("stopped", "blocked")
+    assert result.outputs["apiStopped"] is True
+    assert result.one("azure-native:web:WebApp").get("enabled") is False

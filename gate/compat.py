@@ -90,6 +90,20 @@ def built_against(hangfire_postgresql: str, knowledge: Knowledge) -> str | None:
     return None
 
 
+def _unknown_version(version: str, knowledge: Knowledge) -> str:
+    newest = max((entry.high for entry in knowledge.hangfire_postgre_sql), key=version_key)
+    if version_key(version) > version_key(newest):
+        return (
+            f"{HANGFIRE_PG} {version} is newer than the compatibility data, which knows releases up to "
+            f"{newest}: add the Npgsql it is built against to gate/compatibility.yaml (its csproj at the "
+            "release tag); until then it is treated as risky"
+        )
+    return (
+        f"{HANGFIRE_PG} {version} is not in the compatibility data (gate/compatibility.yaml); "
+        "unknown versions are treated as risky"
+    )
+
+
 def assess(facts: ReleaseFacts, knowledge: Knowledge | None = None) -> Assessment:
     """Is this package set validated, compatible by construction, or risky (needs the checklist)?"""
     knowledge = knowledge or default_knowledge()
@@ -102,11 +116,7 @@ def assess(facts: ReleaseFacts, knowledge: Knowledge | None = None) -> Assessmen
             return Assessment("validated-combination", f"matches the validated set '{combo.name}'")
     target = built_against(facts.hangfire_postgresql, knowledge)
     if target is None:
-        return Assessment(
-            "risky",
-            f"{HANGFIRE_PG} {facts.hangfire_postgresql} is not in the compatibility data "
-            "(unknown versions are treated as risky)",
-        )
+        return Assessment("risky", _unknown_version(facts.hangfire_postgresql, knowledge))
     if major(target) == facts.npgsql_major:
         return Assessment(
             "compatible",

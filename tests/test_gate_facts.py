@@ -1,13 +1,15 @@
 """Release facts from Directory.Packages.props / config, and the risk assessment over them."""
 
 import hashlib
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from gate.compat import Knowledge, assess, load_knowledge
+from gate.compat import Knowledge, assess, default_knowledge, load_knowledge
 from gate.config import ReleaseConfig
 from gate.decision import Derived, decide
 from gate.facts import REQUIRED_PACKAGES, FactsError, package_digest, resolve_release
@@ -114,11 +116,25 @@ def test_same_npgsql_major_as_hangfire_is_compatible():
     assert assess(facts).basis == "compatible"
 
 
-def test_unknown_hangfire_postgresql_is_risky():
-    assessment = assess(facts_for("unknown-hangfire.props"))
-    assert assessment.basis == "risky"
-    assert "2.0.0" in assessment.reason
-    assert "not in the compatibility data" in assessment.reason
+def test_unknown_hangfire_postgresql_is_risky_and_a_newer_one_says_so():
+    newer = assess(facts_for("unknown-hangfire.props"))
+    assert newer.basis == "risky"
+    assert (
+        "Hangfire.PostgreSql 2.0.0 is newer than the compatibility data, which knows releases up to 1.21.1"
+        in (newer.reason)
+    )
+    assert "add the Npgsql it is built against to gate/compatibility.yaml" in newer.reason
+    older = assess(replace(facts_for("unknown-hangfire.props"), hangfire_postgresql="1.10.0"))
+    assert older.basis == "risky"
+    assert "Hangfire.PostgreSql 1.10.0 is not in the compatibility data" in older.reason
+
+
+def test_the_documented_ranges_are_the_data():
+    # docs/compatibility-gate.md's table of built-against versions is the compatibility data, row by row.
+    text = (Path(__file__).resolve().parent.parent / "docs" / "compatibility-gate.md").read_text()
+    documented = re.findall(r"^\s*\| (\d[\d.]*)\u2013(\d[\d.]*) \| (\d[\d.]*) \|$", text, flags=re.M)
+    data = [(e.low, e.high, e.built_against_npgsql) for e in default_knowledge().hangfire_postgre_sql]
+    assert documented == data
 
 
 def test_fallback_without_the_npgsql_pin_is_not_the_validated_set(tmp_path):

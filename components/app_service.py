@@ -72,6 +72,13 @@ class ApiAppService(pulumi.ComponentResource):
     custom_domain_verification_id: pulumi.Output[str]
     principal_id: pulumi.Output[str]
 
+    def custom_domain_records(self, public_url: str) -> pulumi.Output[dict[str, str]]:
+        """The DNS records whoever binds `public_url` creates first (docs/operations.md, 'The public URL')."""
+        host = public_url.removeprefix("https://")
+        return pulumi.Output.all(self.default_host_name, self.custom_domain_verification_id).apply(
+            lambda values: {"cname": f"{host} CNAME {values[0]}", "txt": f"asuid.{host} TXT {values[1]}"}
+        )
+
     def __init__(
         self,
         name: str,

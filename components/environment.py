@@ -196,9 +196,7 @@ def build_environment(
         )
         diagnostics = {"webapp": api.app_id}
         if settings.api.public_url:
-            outputs["publicUrlDns"] = public_url_dns(
-                settings.api.public_url, api.default_host_name, api.custom_domain_verification_id
-            )
+            outputs["publicUrlDns"] = api.custom_domain_records(settings.api.public_url)
     Monitoring(
         "monitoring",
         settings=settings.monitoring,
@@ -240,19 +238,6 @@ def build_environment(
         "compatibilityGate": gate_outputs(env, release, settings.gate_evidence, stopped=settings.api.stopped),
         **outputs,
     }
-
-
-def public_url_dns(
-    public_url: str, default_host_name: pulumi.Input[str], verification_id: pulumi.Input[str]
-) -> pulumi.Output[dict[str, str]]:
-    """The DNS records whoever binds the public URL creates first (docs/operations.md, 'The public URL')."""
-    host = public_url.removeprefix("https://")
-    return pulumi.Output.all(default_host_name, verification_id).apply(
-        lambda values: {
-            "cname": f"{host} CNAME {values[0]}",
-            "txt": f"asuid.{host} TXT {values[1]}",
-        }
-    )
 
 
 def stack_context(stack: str) -> StackContext:

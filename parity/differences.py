@@ -84,22 +84,29 @@ _SB_NS = "Microsoft.ServiceBus/namespaces"
 _PG = "Microsoft.DBforPostgreSQL/flexibleServers"
 _REDIS = (
     "Redis is not part of the program: the platform's production AppHost runs Redis as a container, not "
-    "Azure's (facts c, f.12), and the Bicep's Redis is itself defective: a Balanced_B1 SKU on an API version "
-    "that predates it (f.7) and a redisHost output read from a property the schema lacks (f.6)."
+    "Azure's (`AddRedis` in its Program.cs), and the Bicep's Redis is itself defective (main.bicep @ "
+    "dfbda4c0b): a Balanced_B1 SKU on API 2024-02-01, which predates Azure Managed Redis and its SKUs, and "
+    "a redisHost output read from the database's `properties.endpoint`, which its schema lacks."
 )
 _SERVICE_BUS = (
-    "Service Bus is Gen-1's (servicebus.bicep); Gen-2 dropped it (dfbda4c0b) while the app's production "
-    "config still publishes to Azure Service Bus (facts f.12, f.18). The program keeps Gen-1's namespace "
-    "and SAS rules, so a Bicep without them does not have what the program mirrors."
+    "Service Bus is Gen-1's (servicebus.bicep @ d5a8fc630, with TLS 1.2 and two SAS rules); Gen-2 had a bare "
+    "namespace until it dropped it (dfbda4c0b), while the AppHost's production model declares Azure Service "
+    "Bus (`AddAzureServiceBus`, Program.cs @ c2f3a2362). The program keeps Gen-1's namespace and SAS rules, "
+    "so a Bicep without them does not have what the program mirrors."
 )
 _POSTGRES = (
-    "PostgreSQL arrived with Gen-2 Bicep; Gen-1 has only Service Bus (facts b). The program has both "
-    "generations' resources."
+    "PostgreSQL arrived with Gen-2 Bicep (main.bicep, cf815ddc8); Gen-1 (main.bicep and servicebus.bicep "
+    "@ d5a8fc630) has only Service Bus. The program has both generations' resources."
+)
+_KUBERNETES = (
+    "Optional Kubernetes hosting: the platform's docs offer Kubernetes for production (the runbook's "
+    "`kubectl scale`; infrastructure/Infrastructure.md @ 4b19dec6e), no Bicep has it."
 )
 _PRIVATE_NETWORK = (
-    "The Bicep's private network can never be switched on: its @allowed values contain '*' and Bicep "
-    "matches them literally (facts f.1), and its conditions are uneven (f.5). The program creates the "
-    "VNet, private endpoint and DNS zone wherever the stack's `database.network`/`network` settings ask."
+    "The Bicep's private network can never be switched on (main.bicep @ dfbda4c0b): its @allowed values "
+    "contain '*' and Bicep matches them literally, and its conditions are uneven (the DNS zone needs only "
+    "vnetId, the endpoint both ids). The program creates the VNet, private endpoint and DNS zone wherever "
+    "the stack's `database.network`/`network` settings ask."
 )
 
 DELIBERATE: tuple[Deliberate, ...] = (
@@ -116,15 +123,16 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "*",
         "tags",
         "The program tags every taggable resource (environment, project, managed-by, stack, repository) so "
-        "a resource found in the portal names its origin; no Bicep resource carries tags (facts b).",
+        "a resource found in the portal names its origin; no resource of either Bicep generation carries "
+        "tags.",
     ),
     # --- resources only the program has
     Deliberate(
         "extra",
         "azure-native:resources:ResourceGroup",
         "",
-        "The Bicep deploys into a group its workflow or script creates with `az group create`; the program "
-        "owns the group (facts b, 'What deploys it').",
+        "The Bicep deploys into a group its workflow or script creates with `az group create` "
+        "(deploy-azure.yml @ cc4de0a8, scripts/deploy.sh @ c2f3a2362); the program owns the group.",
     ),
     Deliberate("extra", "azure-native:servicebus:Namespace", "", _SERVICE_BUS, when_bicep_lacks=_SB_NS),
     Deliberate(
@@ -138,8 +146,9 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "extra",
         "azure-native:servicebus:Topic",
         "",
-        "The Bicep leaves topics to the app (Messaging:ServiceBus:AutoCreateTopics, facts b). The program "
-        "declares the app's topics, so outside dev the app can run with the Send/Listen rule only.",
+        "The Bicep leaves topics to the app, which creates them when Messaging:ServiceBus:AutoCreateTopics "
+        "is true (appsettings @ c2f3a2362). The program declares the app's topics, so outside dev the app "
+        "can run with the Send/Listen rule only.",
     ),
     Deliberate("extra", "azure-native:dbforpostgresql:Server", "", _POSTGRES, when_bicep_lacks=_PG),
     Deliberate(
@@ -149,15 +158,17 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "extra",
         "azure-native:dbforpostgresql:FirewallRule",
         "",
-        "The Bicep has no firewall rule, so with public access nothing can connect until rules are added by "
-        "hand (facts f.3). The program declares the stack's rules (never the whole internet).",
+        "The Bicep has no firewall rule, not even one for Azure services, so with public access nothing can "
+        "connect until rules are added by hand. The program declares the stack's rules (never the whole "
+        "internet).",
     ),
     Deliberate(
         "extra",
         "azure-native:dbforpostgresql:Configuration",
         "",
         "Server parameters the Bicep does not set: `azure.extensions` allow-lists PostGIS, which the app "
-        "creates (facts f.4), and `require_secure_transport` enforces TLS.",
+        "creates (`CREATE EXTENSION postgis` in its search module's database scripts), and "
+        "`require_secure_transport` enforces TLS.",
     ),
     Deliberate("extra", "azure-native:network:VirtualNetwork", "", _PRIVATE_NETWORK),
     Deliberate("extra", "azure-native:network:Subnet", "", _PRIVATE_NETWORK),
@@ -193,37 +204,38 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "extra",
         "azure-native:keyvault:*",
         "",
-        "No Bicep has a Key Vault, though the platform's CI docs use one (kv-meajudaai, facts d 'Names used "
-        "in docs'). The program keeps connection strings and the admin password there instead of in "
-        "deployment outputs or on a command line (facts f.17, f.20).",
+        "No Bicep has a Key Vault, though the platform's CI/CD doc uses one (kv-meajudaai, docs/ci-cd.md of "
+        "frigini/MeAjudaAi). The program keeps connection strings and the admin password there instead of "
+        "in deployment outputs (Gen-1's first servicebus.bicep, dc265698e) or on a command line "
+        "(deploy-azure.yml).",
     ),
     Deliberate(
         "extra",
         "azure-native:operationalinsights:Workspace",
         "",
         "Logs and metrics for the monitoring the runbook makes mandatory before a production deploy "
-        "(facts d); no Bicep creates any (f.11).",
+        "(docs/runbook.md, gate 3); no Bicep creates any.",
     ),
     Deliberate(
         "extra",
         "azure-native:applicationinsights:*",
         "",
-        "Application Insights for the runbook's mandatory monitoring (facts d); the platform's docs list it "
-        "but no Bicep creates it (f.11).",
+        "Application Insights for the runbook's mandatory monitoring (docs/runbook.md); the platform's "
+        "infrastructure doc lists it but no Bicep creates it.",
     ),
     Deliberate(
         "extra",
         "azure-native:monitor:*",
         "",
-        "Alerts and diagnostic settings the runbook makes mandatory before a production deploy (facts d); "
-        "no Bicep creates any.",
+        "Alerts and diagnostic settings the runbook makes mandatory before a production deploy "
+        "(docs/runbook.md, gate 3); no Bicep creates any.",
     ),
     Deliberate(
         "extra",
         "azure-native:web:*",
         "",
-        "The API's host: the runbook names App Service `meajudaai-api` but no Bicep creates any compute "
-        "(facts f.11).",
+        "The API's host: the runbook's rollback names App Service `meajudaai-api` but no Bicep creates any "
+        "compute.",
     ),
     Deliberate(
         "extra",
@@ -241,15 +253,13 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "extra",
         "azure-native:containerservice:*",
         "",
-        "Optional Kubernetes hosting: the platform's docs offer Kubernetes for production, no Bicep has it "
-        "(facts f.11).",
+        _KUBERNETES,
     ),
     Deliberate(
         "extra",
         "kubernetes:*",
         "",
-        "Optional Kubernetes hosting: the platform's docs offer Kubernetes for production, no Bicep has it "
-        "(facts f.11).",
+        _KUBERNETES,
     ),
     # --- resources only the Bicep has
     Deliberate("missing", "Microsoft.Cache/redisEnterprise", "", _REDIS),
@@ -260,22 +270,24 @@ DELIBERATE: tuple[Deliberate, ...] = (
         _PG,
         "properties.publicNetworkAccess",
         "For API 2024-08-01 the Bicep puts publicNetworkAccess directly under `properties`, where the "
-        "schema has no such property (facts f.2). The program sets it where it belongs, "
+        "schema has no such property (it is `properties.network.publicNetworkAccess`). The program sets it "
+        "where it belongs, "
         "`network.publicNetworkAccess`.",
     ),
     Deliberate(
         "extra",
         _PG,
         "network.publicNetworkAccess",
-        "Where the API version actually reads public access (facts f.2); the Bicep's misplaced value is "
-        "ignored by ARM.",
+        "Where API 2024-08-01 actually reads public access (`properties.network`); the Bicep's misplaced "
+        "value is ignored by ARM.",
     ),
     Deliberate(
         "extra",
         _PG,
         "highAvailability",
         "Written out in every stack: 'Disabled' (what the Bicep's unset value means) unless the stack's "
-        "preset asks for zone redundancy; the Bicep's prod is not highly available (facts f.8).",
+        "preset asks for zone redundancy; the Bicep's prod is not highly available (prod.parameters.json "
+        "overrides nothing but environmentName).",
     ),
     Deliberate(
         "extra",
@@ -304,28 +316,31 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "The server's defaults for a new database (UTF8, en_US.utf8) written out, so the app's database "
         "does not depend on a server default.",
     ),
-    # --- hardening beyond the Bicep, which sizes every environment like dev (facts f.8)
+    # --- hardening beyond the Bicep, which sizes every environment like dev (its dev.parameters.json and
+    # prod.parameters.json differ only in environmentName)
     Deliberate(
         "differs",
         _PG,
         "sku",
-        "The Bicep provisions dev and prod identically at the minimum, Burstable B1ms (facts f.8), although "
-        "the platform's docs promise a full, highly available production. Staging and prod presets use "
-        "General Purpose servers.",
+        "The Bicep provisions dev and prod identically at the minimum, Burstable B1ms (its parameter files "
+        "differ only in environmentName), although the platform's CI/CD doc promises a full, highly "
+        "available production. Staging and prod presets use General Purpose servers.",
         stacks=("staging", "prod"),
     ),
     Deliberate(
         "differs",
         _PG,
         "properties.storage.storageSizeGB",
-        "32 GB in every Bicep environment (facts f.8); the staging and prod presets start larger.",
+        "32 GB in every Bicep environment (the default, never overridden); the staging and prod presets "
+        "start larger.",
         stacks=("staging", "prod"),
     ),
     Deliberate(
         "differs",
         _PG,
         "properties.backup.backupRetentionDays",
-        "7 days in every Bicep environment (facts f.8); the program's floors are 14 days for staging and 35 "
+        "7 days in every Bicep environment (the default, never overridden); the program's floors are 14 days "
+        "for staging and 35 "
         "(Azure's maximum) for prod, so a bad migration found late can still be rolled back.",
         stacks=("staging", "prod"),
     ),
@@ -333,7 +348,8 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "differs",
         _PG,
         "properties.backup.geoRedundantBackup",
-        "Prod keeps geo-redundant backups; the Bicep disables them everywhere (facts f.8). Chosen only at "
+        "Prod keeps geo-redundant backups; the Bicep disables them everywhere (geoRedundantBackup "
+        "'Disabled'). Chosen only at "
         "server creation, so the program protects the prod server.",
         stacks=("prod",),
     ),
@@ -351,7 +367,8 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "output",
         "postgresPrivateEndpointIp",
         "Not exported: the Bicep's expression tests only vnetSubnetId, so it can dereference an endpoint "
-        "that was never deployed (facts f.5). Clients resolve the server through the private DNS zone "
+        "that was never deployed (the endpoint needs vnetId too). Clients resolve the server through the "
+        "private DNS zone "
         "(output privateDnsZoneName).",
     ),
     *(
@@ -371,9 +388,10 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "extra",
         "output",
         "compatibilityGate",
-        "The compatibility gate's decision for the release being deployed: the platform's docs block "
-        "production deploys until the Hangfire.PostgreSql/Npgsql risk is validated (facts d), a rule no "
-        "Bicep or workflow enforces (f.14).",
+        "The compatibility gate's decision for the release being deployed: the platform's runbook blocks "
+        "production deploys until the Hangfire.PostgreSql/Npgsql risk is validated (docs/runbook.md), a "
+        "rule no Bicep or workflow enforces (its Hangfire tests and their CI step went in 87873742c and "
+        "bb893a2c2).",
     ),
     *(
         Deliberate(
@@ -381,7 +399,7 @@ DELIBERATE: tuple[Deliberate, ...] = (
             "output",
             name,
             "Kubernetes hosting (the API, and dev's local PostgreSQL container): the platform's docs offer "
-            "Kubernetes, no Bicep has it (facts f.11).",
+            "Kubernetes, no Bicep has it.",
         )
         for name in ("kubernetesNamespace", "localPostgresHost")
     ),

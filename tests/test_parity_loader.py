@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 GEN1 = FIXTURES / "gen1" / "main.bicep"
 GEN2 = FIXTURES / "gen2" / "main.bicep"
 SUB = "00000000-0000-0000-0000-000000000000"
-# facts (h): uniqueString of this resource group id is bmg7c6xu4tw46
+# uniqueString of this resource group id is bmg7c6xu4tw46 (tests/test_naming.py: a published ARM value)
 SCOPE = DeploymentScope(SUB, "my-rg", "westeurope")
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/my-rg"
 VNET = "/subscriptions/*/resourceGroups/*/providers/Microsoft.Network/virtualNetworks/*"

@@ -75,7 +75,7 @@ def test_operators_are_grouped_by_bicep_precedence(source, expected):
         ("empty(b) && !empty(a)", True),
         ("'${a}-${toUpper(a)}'", "x-X"),
         ("'it\\'s \\${not} a hole'", "it's ${not} a hole"),
-        ("uniqueString(resourceGroup().id)", "bmg7c6xu4tw46"),  # facts (h): known ARM value
+        ("uniqueString(resourceGroup().id)", "bmg7c6xu4tw46"),  # known ARM value (tests/test_naming.py)
         (
             "'${resourceGroup().location}/${subscription().subscriptionId}'",
             "brazilsouth/00000000-0000-0000-0000-000000000000",

@@ -1,8 +1,9 @@
 """The real program, run per stack under Pulumi's mocks: the registered inputs, as a policy would see them.
 
-Expected values come from the platform's facts (the Bicep, the runbook, the docs' names), not from the
-program. Each stack runs in update mode (outputs known) and the same input assertions run once more in
-preview mode, where `Resource.get` fails on an unknown value instead of letting an assertion pass.
+Expected values come from the platform's repository (its Bicep, the runbook in docs/runbook.md, the names
+its docs use), not from the program. Each stack runs in update mode (outputs known) and the same input
+assertions run once more in preview mode, where `Resource.get` fails on an unknown value instead of
+letting an assertion pass.
 """
 
 from __future__ import annotations

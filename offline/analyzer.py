@@ -70,6 +70,8 @@ class PackSpec:
     version: str | None
     python: str
     note: str = ""
+    # The pack's own virtualenv when it is declared but absent (this repo's venv ran the pack instead).
+    missing_virtualenv: str = ""
 
 
 def discover_packs(root: Path) -> list[Path]:
@@ -96,7 +98,7 @@ def load_pack(path: Path) -> PackSpec:
         raise PackError(f"{manifest}: runtime {name!r} is not supported offline (python packs only)")
     options = runtime.get("options") or {} if isinstance(runtime, dict) else {}
     venv = options.get("virtualenv") if isinstance(options, dict) else None
-    python, note = sys.executable, ""
+    python, note, missing = sys.executable, "", ""
     if isinstance(venv, str) and venv:
         venv_dir = Path(venv) if Path(venv).is_absolute() else path / venv
         candidate = venv_dir / "bin" / "python"
@@ -105,9 +107,14 @@ def load_pack(path: Path) -> PackSpec:
         else:
             # The CLI would create this virtualenv from requirements.txt; offline we reuse ours.
             note = f"virtualenv {venv_dir} not found; ran with {sys.executable}"
+            missing = str(venv_dir)
     version = doc.get("version")
     return PackSpec(
-        path=path, version=str(version) if version is not None else None, python=python, note=note
+        path=path,
+        version=str(version) if version is not None else None,
+        python=python,
+        note=note,
+        missing_virtualenv=missing,
     )
 
 
@@ -292,6 +299,8 @@ class PackResult:
     stderr: str = ""
     stdout: str = ""
     note: str = ""
+    python: str = ""
+    missing_virtualenv: str = ""
     config_file: str = ""
     policies: list[PolicyMeta] = field(default_factory=list)
     effective: dict[str, PolicyConfig] = field(default_factory=dict)
@@ -445,7 +454,13 @@ def analyze(
 ) -> PackResult:
     """Talk to one started pack about one program run; never raises for pack problems."""
     started = time.perf_counter()
-    result = PackResult(path=str(spec.path), version=spec.version or "", note=spec.note)
+    result = PackResult(
+        path=str(spec.path),
+        version=spec.version or "",
+        note=spec.note,
+        python=spec.python,
+        missing_virtualenv=spec.missing_virtualenv,
+    )
     result.config_file = str(config_file) if config_file else ""
     try:
         _analyze(run=run, config=config, spec=spec, proc=proc, config_file=config_file, result=result)

@@ -183,12 +183,7 @@ def run_all(opts: Options, report_progress: Progress) -> tuple[list[StackResult]
                 pack = fut.result()
                 results[stack].packs.append(pack)
                 progress(
-                    f"{stack}: policy pack {pack.name or pack.path}: "
-                    + (
-                        f"{len(pack.violations)} finding(s)"
-                        if pack.status == "ok"
-                        else f"error: {pack.error}"
-                    )
+                    f"{stack}: policy pack {pack.name or pack.path}: {_pack_outcome(pack, results[stack])}"
                 )
     finally:
         gc.set_threshold(*gc_threshold)
@@ -205,6 +200,15 @@ def run_all(opts: Options, report_progress: Progress) -> tuple[list[StackResult]
         sr.packs.sort(key=lambda p: p.name or p.path)
     logs = list(engine.servicer.logs) if engine is not None else []
     return [results[s] for s in opts.stacks], logs
+
+
+def _pack_outcome(pack: PackResult, result: StackResult) -> str:
+    if pack.status != "ok":
+        return f"error: {pack.error}"
+    if result.run is not None and result.run.error is not None:
+        # Findings over a partial program say nothing about the stack (see report.py).
+        return f"not evaluated, the program failed ({len(pack.violations)} finding(s) before it did)"
+    return f"{len(pack.violations)} finding(s)"
 
 
 def _run_here(

@@ -306,3 +306,22 @@ def test_a_stack_whose_process_dies_fails_the_run_and_says_so(
     assert error["kind"] == "WorkerDied"
     assert error["message"] == "the process running stack prod exited with code 3 before sending its result"
     assert "program failed (WorkerDied)" in text
+
+
+def test_a_failed_program_is_not_reported_as_clean_by_its_packs(tmp_path: Path) -> None:
+    progress = io.StringIO()
+    code, text, report = run_offline(
+        ["--stack", "broken", "--stack", "dev", "--policy-pack", str(PACKS / "lenient")], tmp_path, progress
+    )
+    assert code == 1
+    broken = pack(stack(report, "broken"), "offline-lenient")
+    assert (broken["status"], broken["evaluated"], broken["violations"]) == ("ok", False, [])
+    section = text.split("Previewing stack dev")[0]
+    assert "no violations" not in section
+    assert "not evaluated: the program failed (RunError)" in " ".join(section.split())
+    assert "broken: policy pack offline-lenient: not evaluated, the program failed" in " ".join(
+        progress.getvalue().split()
+    )
+    # The same pack over a program that ran reports its findings as usual.
+    assert pack(stack(report, "dev"), "offline-lenient")["evaluated"] is True
+    assert [e["state"] for e in report["overview"]] == ["failed", "ok"]

@@ -11,7 +11,8 @@ update right after a policy-pack preview of the same update and only if that pre
 echoed; the pull request's first part runnable without secrets; OIDC (no stored credentials) for the cloud
 part, the pull request's preview as the preview identity and every deploy as its stack's deploy identity
 inside that stack's environment; validation and outputs after each update; the rollback's stop setting
-exists in the settings model.
+exists in the settings model; the offline preview's policy results uploaded to code scanning (same-repository
+pull requests only, the one job with security-events: write).
 """
 
 from __future__ import annotations
@@ -831,7 +832,7 @@ def identity_problems(wf: Workflows) -> list[str]:
 def permission_and_pinning_problems(wf: Workflows) -> list[str]:
     """Least privilege everywhere and actions pinned by version (no branch refs)."""
     problems = []
-    allowed_writes = {"id-token", "pull-requests"}
+    allowed_writes = {"id-token", "pull-requests", "security-events"}
     for name, doc in wf.items():
         top = doc.get("permissions")
         if top is None:
@@ -848,6 +849,10 @@ def permission_and_pinning_problems(wf: Workflows) -> list[str]:
                 (s.get("with") or {}).get("comment-on-pr") for s in steps(job)
             ):
                 problems.append(f"{name}:{job_id}: pull-requests: write without a PR comment")
+            if permissions(job).get("security-events") == "write" and not any(
+                is_action(s, UPLOAD_SARIF) for s in steps(job)
+            ):
+                problems.append(f"{name}:{job_id}: security-events: write without a SARIF upload")
             for step in steps(job):
                 ref = uses(step)
                 if not ref or ref.startswith("./") or ref.startswith("docker://"):
@@ -948,6 +953,91 @@ def rollback_problems(wf: Workflows) -> list[str]:
     return problems
 
 
+UPLOAD_SARIF = "github/codeql-action/upload-sarif"
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def _offline_output(script: str, flag: str) -> str | None:
+    match = re.search(rf"{flag}[ =](\S+)", script)
+    return match.group(1) if match else None
+
+
+def code_scanning_problems(wf: Workflows) -> list[str]:
+    """The offline preview's policy results reach GitHub code scanning on every same-repository pull request.
+
+    checks.yml writes them as SARIF and keeps the file in its artifact; one pull-request.yml job, after the
+    checks whatever their result (the gate fails them by design until evidence exists), downloads that
+    artifact and uploads the same file. It alone has security-events: write, and it skips forks, whose
+    read-only token the upload refuses.
+    """
+    problems = []
+    checks = wf.get("checks.yml") or {}
+    sarif: str | None = None
+    artifact: str | None = None
+    for job_id, job in (checks.get("jobs") or {}).items():
+        for step in steps(job):
+            script = run_text(step)
+            if re.search(r"-m\s+offline\b", script):
+                sarif = _offline_output(script, "--sarif")
+                if sarif is None:
+                    problems.append(f"checks.yml:{job_id}: the offline preview writes no --sarif file")
+        if sarif is None:
+            continue
+        kept = [
+            s
+            for s in steps(job)
+            if is_action(s, "actions/upload-artifact")
+            and sarif in lines_of((s.get("with") or {}).get("path"))
+        ]
+        if not kept:
+            problems.append(f"checks.yml:{job_id}: {sarif} is not kept in an artifact")
+        else:
+            artifact = str((kept[0].get("with") or {}).get("name") or "")
+            if "always()" not in str(kept[0].get("if")) and "!cancelled()" not in str(kept[0].get("if")):
+                problems.append(
+                    f"checks.yml:{job_id}: the artifact with {sarif} is kept only when all passed"
+                )
+    pr = wf.get("pull-request.yml") or {}
+    pr_jobs = pr.get("jobs") or {}
+    callers = [j for j, job in pr_jobs.items() if job.get("uses") == "./.github/workflows/checks.yml"]
+    uploaders = [
+        (j, job) for j, job in pr_jobs.items() if any(is_action(s, UPLOAD_SARIF) for s in steps(job))
+    ]
+    if not uploaders:
+        problems.append("pull-request.yml: the offline preview's SARIF is not uploaded to code scanning")
+    for job_id, job in uploaders:
+        where = f"pull-request.yml:{job_id}"
+        job_steps = steps(job)
+        upload = next(i for i, s in enumerate(job_steps) if is_action(s, UPLOAD_SARIF))
+        uploaded = str((job_steps[upload].get("with") or {}).get("sarif_file") or "")
+        if sarif is not None and uploaded != sarif:
+            problems.append(f"{where}: uploads {uploaded!r}, not the offline preview's {sarif!r}")
+        downloads = [
+            i
+            for i, s in enumerate(job_steps[:upload])
+            if is_action(s, "actions/download-artifact") and (s.get("with") or {}).get("name") == artifact
+        ]
+        if artifact and not downloads:
+            problems.append(f"{where}: does not download the {artifact!r} artifact before uploading")
+        if not set(callers) & set(needs(job)):
+            problems.append(f"{where}: does not wait for the checks job that writes the SARIF")
+        condition = str(job.get("if") or "")
+        if SAME_REPOSITORY not in condition:
+            problems.append(f"{where}: runs for forks too, whose read-only token the upload refuses")
+        if "!cancelled()" not in condition and "always()" not in condition:
+            problems.append(f"{where}: uploads only after the checks pass, which a gated stack never does")
+        if permissions(job).get("security-events") != "write":
+            problems.append(f"{where}: no security-events: write for the upload")
+        if "secrets." in yaml.safe_dump(job):
+            problems.append(f"{where}: refers to secrets")
+    for name, job_id, job in jobs(wf):
+        if permissions(job).get("security-events") == "write" and (name, job_id) not in {
+            ("pull-request.yml", j) for j, _ in uploaders
+        }:
+            problems.append(f"{name}:{job_id}: security-events: write outside the SARIF upload")
+    return problems
+
+
 RULES: dict[str, Callable[[Workflows], list[str]]] = {
     "deploy_chain": deploy_chain_problems,
     "dev_opt_in": dev_opt_in_problems,
@@ -962,6 +1052,7 @@ RULES: dict[str, Callable[[Workflows], list[str]]] = {
     "concurrency": concurrency_problems,
     "validation": validation_problems,
     "rollback": rollback_problems,
+    "code_scanning": code_scanning_problems,
 }
 
 
@@ -1068,8 +1159,102 @@ def _is_dev_guard(step: Step) -> bool:
     return "inputs.stack == 'dev'" in str(step.get("if") or "")
 
 
+def _offline_step(wf: Workflows) -> Step:
+    return _step(wf, "checks.yml", "test-and-offline-preview", lambda s: "-m offline" in run_text(s))
+
+
+def _sarif_upload(wf: Workflows) -> Step:
+    return _step(wf, "pull-request.yml", "code-scanning", lambda s: is_action(s, UPLOAD_SARIF))
+
+
+def _kept_artifact(wf: Workflows) -> Step:
+    return _step(
+        wf, "checks.yml", "test-and-offline-preview", lambda s: is_action(s, "actions/upload-artifact")
+    )
+
+
+def _upload_before_download(wf: Workflows) -> None:
+    job = _job(wf, "pull-request.yml", "code-scanning")
+    job["steps"] = [s for s in steps(job) if not is_action(s, "actions/download-artifact")] + [
+        s for s in steps(job) if is_action(s, "actions/download-artifact")
+    ]
+
+
 # Each breakage: (rule, what to break, expected words in a problem).
 BREAKAGES: list[tuple[str, Callable[[Workflows], None], str]] = [
+    (
+        "code_scanning",
+        lambda wf: _offline_step(wf).update(
+            run=run_text(_offline_step(wf)).replace(" --sarif", " --no-sarif")
+        ),
+        "the offline preview writes no --sarif file",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _kept_artifact(wf)["with"].update(path="reports/offline-preview.json"),
+        "reports/offline-preview.sarif is not kept in an artifact",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _kept_artifact(wf).update(
+            {"if": "${{ hashFiles('reports/offline-preview.json') != '' }}"}
+        ),
+        "kept only when all passed",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _drop(wf, "pull-request.yml", "code-scanning", lambda s: is_action(s, UPLOAD_SARIF)),
+        "SARIF is not uploaded to code scanning",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _sarif_upload(wf)["with"].update(sarif_file="reports/other.sarif"),
+        "uploads 'reports/other.sarif', not the offline preview's 'reports/offline-preview.sarif'",
+    ),
+    (
+        "code_scanning",
+        _upload_before_download,
+        "does not download the 'offline-preview' artifact before uploading",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _job(wf, "pull-request.yml", "code-scanning").update(needs=["security"]),
+        "does not wait for the checks job",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _job(wf, "pull-request.yml", "code-scanning").update({"if": "${{ !cancelled() }}"}),
+        "runs for forks too",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _job(wf, "pull-request.yml", "code-scanning").update(
+            {"if": f"${{{{ {SAME_REPOSITORY} }}}}"}
+        ),
+        "uploads only after the checks pass",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _job(wf, "pull-request.yml", "code-scanning")["permissions"].pop("security-events"),
+        "no security-events: write for the upload",
+    ),
+    (
+        "code_scanning",
+        lambda wf: _job(wf, "deploy-stack.yml", "up")["permissions"].update({"security-events": "write"}),
+        "deploy-stack.yml:up: security-events: write outside the SARIF upload",
+    ),
+    (
+        "permissions_pinning",
+        lambda wf: _job(wf, "pull-request.yml", "cloud-preview")["permissions"].update(
+            {"security-events": "write"}
+        ),
+        "pull-request.yml:cloud-preview: security-events: write without a SARIF upload",
+    ),
+    (
+        "permissions_pinning",
+        lambda wf: _sarif_upload(wf).update(uses="github/codeql-action/upload-sarif@main"),
+        "upload-sarif@main is not pinned",
+    ),
     (
         "deploy_chain",
         lambda wf: _job(wf, "deploy.yml", "prod").update(needs="dev"),

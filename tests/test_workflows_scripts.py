@@ -218,6 +218,7 @@ def _report() -> dict[str, Any]:
     )
     prod_base = dict(baseline, violations=[_violation("advisory", "tls", "unknown", unknown=True)])
     return {
+        "schemaVersion": 1,
         "tool": "offline-preview",
         "mode": "preview",
         "ok": False,
@@ -295,8 +296,9 @@ def test_the_summary_reads_the_offline_tools_own_report() -> None:
     )
     text = summary.render(report)
     assert "## Offline preview: FAILED" in text
+    # Only the gate fails prod: the tool's overview calls that blocked, and so does the summary.
     assert (
-        "| `prod` | **failed** | - | meajudaai-compatibility-gate, meajudaai-baseline | 1 | 0 | 0 |" in text
+        "| `prod` | **blocked** | - | meajudaai-compatibility-gate, meajudaai-baseline | 1 | 0 | 0 |" in text
     )
     assert (
         "| mandatory | meajudaai-compatibility-gate | hangfire-npgsql-gate "
@@ -316,6 +318,53 @@ def test_a_passing_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert out.startswith("## Offline preview: passed")
     assert "###" not in out
+
+
+@pytest.mark.parametrize(
+    ("version", "found"),
+    [(None, "has no schemaVersion"), (2, "has schemaVersion 2"), ("1", "has schemaVersion '1'")],
+)
+def test_a_report_of_another_schema_version_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], version: object, found: str
+) -> None:
+    report = _report()
+    if version is None:
+        del report["schemaVersion"]
+    else:
+        report["schemaVersion"] = version
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    assert summary.main([str(path)]) == 1
+    captured = capsys.readouterr()
+    expected = f"The report {found}; this summary reads schemaVersion 1"
+    assert expected in captured.out
+    assert f"error: {path}: {expected}" in captured.err
+    assert "| `prod` |" not in captured.out  # nothing read from a shape it does not know
+
+
+def test_the_summary_and_the_tool_agree_on_the_schema_version() -> None:
+    report = build_report("meajudaai-infra", "preview", [])
+    assert report["schemaVersion"] == summary.SCHEMA_VERSION
+    assert summary.schema_problem(report) is None
+
+
+def test_a_blocked_stack_lists_the_commands_that_clear_it() -> None:
+    from tests.test_offline_summary import blocking, gate_output, gate_pack, stack_result  # noqa: PLC0415
+
+    report = build_report(
+        "meajudaai-infra",
+        "preview",
+        [
+            stack_result(
+                "prod", {"compatibilityGate": gate_output("blocked", [1])}, gate_pack(blocking("prod", [1]))
+            )
+        ],
+    )
+    text = summary.render(report)
+    assert "| `prod` | **blocked** |" in text
+    assert "Compatibility gate: release `cc4de0a8` is risky: Hangfire.PostgreSql 1.21.1" in text
+    assert "```sh\n# (1) Hangfire integration tests (TRX or xUnit report): no evidence recorded\n" in text
+    assert "./venv/bin/python -m gate record tests -s prod --by <name> --report <file.trx>" in text
 
 
 def test_an_unreadable_report_still_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

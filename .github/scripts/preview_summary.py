@@ -3,7 +3,8 @@
 
 Reviewers read the summary, not the log: one line per stack (verdict, resources, violations by level),
 then each stack's problems and policy violations. The report is already scrubbed of secrets by the
-offline tool; this only reformats it. Standard library only.
+offline tool; this only reformats it. Standard library only. It reads report schemaVersion 1 and refuses
+any other (exit 1, said in the summary), so a change of shape shows up instead of reading as zeros.
 
 usage: preview_summary.py REPORT.json >> "$GITHUB_STEP_SUMMARY"
 """
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+# The report shape this script reads (the report's `schemaVersion`, offline/report.py SCHEMA_VERSION).
+SCHEMA_VERSION = 1
 # GitHub caps one step's summary at 1 MiB; a runaway rule must not push the verdict table out of it.
 MAX_VIOLATIONS_PER_STACK = 60
 MAX_CELL = 600
@@ -48,8 +51,50 @@ def _specific_message(violation: dict[str, Any]) -> str:
     return message
 
 
+def schema_problem(report: dict[str, Any]) -> str | None:
+    """Why this script cannot read the report, or None: a report of another shape would read as zeros."""
+    version = report.get("schemaVersion")
+    if version == SCHEMA_VERSION:
+        return None
+    found = "has no schemaVersion" if version is None else f"has schemaVersion {version!r}"
+    return (
+        f"The report {found}; this summary reads schemaVersion {SCHEMA_VERSION} "
+        "(update .github/scripts/preview_summary.py together with offline/report.py)."
+    )
+
+
+def _verdict(stack: dict[str, Any], state: str | None) -> str:
+    if state in ("blocked", "failed"):
+        return f"**{state}**"
+    if state:
+        return state
+    return "ok" if stack.get("ok") else "**failed**"
+
+
+def _remedies(entry: dict[str, Any]) -> list[str]:
+    """The gate's missing items for a blocked stack, each with the command that records its evidence."""
+    gate = entry.get("gate") or {}
+    items = gate.get("items") or []
+    if entry.get("state") not in ("blocked", "failed") or not items:
+        return []
+    lines = [
+        f"Compatibility gate: release `{cell(gate.get('release'))}` is {cell(gate.get('basis'))}: "
+        f"{cell(gate.get('reason'))}. Expected while its checklist evidence is missing; each item clears "
+        "once recorded (fill in the `<placeholders>`):",
+        "",
+        "```sh",
+    ]
+    for item in items:
+        lines.append(f"# {' '.join(str(item.get('text') or '').split())}")
+        if item.get("command"):
+            lines.append(str(item["command"]))
+    lines += ["```", ""]
+    return lines
+
+
 def render(report: dict[str, Any]) -> str:
     stacks: list[dict[str, Any]] = list(report.get("stacks") or [])
+    states = {str(e.get("stack")): e for e in report.get("overview") or []}
     ok = bool(report.get("ok"))
     lines = [
         f"## Offline preview: {'passed' if ok else 'FAILED'}",
@@ -72,7 +117,7 @@ def render(report: dict[str, Any]) -> str:
     for s in stacks:
         counts = _counts(s)
         created = (s.get("summary") or {}).get("create", "-")
-        verdict = "ok" if s.get("ok") else "**failed**"
+        verdict = _verdict(s, (states.get(str(s.get("stack"))) or {}).get("state"))
         lines.append(
             f"| `{cell(s.get('stack'))}` | {verdict} | {created} | {cell(_pack_names(s))} "
             f"| {counts['mandatory']} | {counts['advisory']} | {counts['skippedUnknown']} |"
@@ -92,6 +137,7 @@ def render(report: dict[str, Any]) -> str:
         lines += [f"- {cell(p)}" for p in problems]
         if problems:
             lines.append("")
+        lines += _remedies(states.get(str(s.get("stack"))) or {})
         if violations:
             lines += ["| level | pack | policy | resource | message |", "|---|---|---|---|---|"]
             for pack, v in violations[:MAX_VIOLATIONS_PER_STACK]:
@@ -126,6 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if not isinstance(report, dict):
         print("## Offline preview\n\nThe report is not a JSON object.\n")
+        return 1
+    problem = schema_problem(report)
+    if problem:
+        print(f"## Offline preview\n\n{problem}\n")
+        print(f"error: {args[0]}: {problem}", file=sys.stderr)
         return 1
     print(render(report))
     return 0

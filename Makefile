@@ -24,8 +24,7 @@ preview: setup
 	$(PY) -m offline --stack $(STACK)
 
 preview-json: setup
-	mkdir -p reports
-	$(PY) -m offline --stack $(STACK) --json reports/offline-preview.json
+	$(PY) -m offline --stack $(STACK) --json reports/offline-preview.json --sarif reports/offline-preview.sarif
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -625,8 +625,8 @@ class Settings(ConfigModel):
     release: ReleaseConfig
     """The release being deployed: its id (also the image tag) and its NuGet package versions."""
     gate_evidence: GateEvidence | None = None
-    """The compatibility gate's checklist evidence, written by `python -m gate record` (docs/compatibility-
-    gate.md)."""
+    """The compatibility gate's checklist evidence, written by `python -m gate record`
+    (docs/compatibility-gate.md)."""
 
     @field_validator("extra_tags")
     @classmethod

@@ -3,10 +3,10 @@
 ``meajudaai-infra:release``       which release is being deployed and where its package versions come from.
 ``meajudaai-infra:gateEvidence``  the runbook checklist, one record per item, each bound to a release.
 
-The lead's settings embed these models; the ``python -m gate`` command writes them. YAML keys are camelCase
-(the alias generator), so validation errors name the same camelCase paths a release manager sees in
-``Pulumi.<stack>.yaml``. Item 3 (production monitoring) is deliberately absent from the evidence: it is
-derived from the planned alert resources, never from a checkbox.
+The program's settings (components/settings.py) embed these models; the ``python -m gate`` command
+writes them. YAML keys are camelCase (the alias generator), so validation errors name the same camelCase
+paths a release manager sees in ``Pulumi.<stack>.yaml``. Item 3 (production monitoring) is deliberately
+absent from the evidence: it is derived from the planned alert resources, never from a checkbox.
 """
 
 from __future__ import annotations

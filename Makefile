@@ -12,6 +12,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# The project's own packages (offline, gate, components...) importable from any directory.
+	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/meajudaai-infra.pth"
 	touch $@
 
 # Microsoft's KQL parser (npm) checks the alert queries offline; Node.js comes with the machine image.

@@ -34,10 +34,12 @@ from gate.config import (
 from gate.decision import HANGFIRE_TESTS, Decision, Derived, decide, evidence_problems, report_counts
 from gate.evidence import ITEM_TITLES, summarize
 from gate.facts import FactsError, Limits, ReleaseFacts, resolve_release
+from gate.hints import record_commands
 from gate.props import PropsError
 from gate.reports import FORMAT_NAMES, HangfireSelector, read_report
 from gate.stackfile import StackFile, StackFileError, load, stack_path
 from gate.testrun import ReportError
+from gate.text import shell_lines, wrap
 
 EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
 DESCRIPTION = "Record compatibility-gate evidence into Pulumi.<stack>.yaml and show the gate status."
@@ -258,26 +260,35 @@ def _report_line(report: ReportSummary) -> str:
     """Where item 1's numbers came from, for traceability (not part of the decision)."""
     selector = HangfireSelector(report.category, report.class_patterns)
     return (
-        f"      report {report.file} ({FORMAT_NAMES[report.format]}, sha256 {report.sha256[:12]}, "
+        f"report {report.file} ({FORMAT_NAMES[report.format]}, sha256 {report.sha256[:12]}, "
         f"filter {report.filter or 'not recorded'}); Hangfire tests: {selector.describe()}"
     )
 
 
-def render(decision: Decision, facts: ReleaseFacts, evidence: GateEvidence | None = None) -> str:
+def render(
+    decision: Decision, facts: ReleaseFacts, evidence: GateEvidence | None = None, stack: str = ""
+) -> str:
+    """The decision in lines of at most 100 columns, ending with the commands that clear what is missing."""
+    packages = "; ".join(f"{name} {version}" for name, version in facts.display_packages().items())
     lines = [
-        decision.summary(),
-        "  packages: " + "; ".join(f"{name} {version}" for name, version in facts.display_packages().items()),
+        *wrap(decision.summary()),
+        *wrap(f"packages: {packages}", "  ", "    "),
         f"  package digest: {facts.short_digest} (of every package the release lists)",
     ]
     tests = evidence.integration_tests if evidence else None
     for item in decision.items:
         mark = "~" if item.deferred else ("x" if item.complete else " ")
-        lines.append(f"  [{mark}] {item.line()}")
+        lines += wrap(item.line(), f"  [{mark}] ", "      ")
         if item.number == 1 and tests is not None:
-            lines.append(_report_line(tests.report))
+            lines += wrap(_report_line(tests.report), "      ", "        ")
     if decision.verdict == "blocked":
         numbers = ", ".join(str(i.number) for i in decision.missing)
         lines.append(f"  missing{' once the API runs again' if decision.stopped else ''}: {numbers}")
+        if stack:
+            # The same commands as the offline preview's summary (gate/hints.py).
+            lines.append("  to record them (fill in the <placeholders>):")
+            for command in record_commands(stack, [i.number for i in decision.missing]):
+                lines += shell_lines(command, "    ")
     return "\n".join(lines)
 
 
@@ -298,7 +309,7 @@ def status(args: argparse.Namespace, out: Any) -> int:
             file=out,
         )
     else:
-        print(render(decision, facts, evidence), file=out)
+        print(render(decision, facts, evidence, stack.stack), file=out)
     return EXIT_OK if decision.allowed else EXIT_BLOCKED
 
 

@@ -21,11 +21,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from gate.text import wrap
+
 from .report import SCHEMA_VERSION, build_report, render
 from .runner import Options, UsageError, resolve_packs, resolve_stacks, run_all
 from .sarif import to_sarif
 from .stackconfig import ConfigError, load_project
-from .text import wrap
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

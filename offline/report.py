@@ -17,11 +17,12 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from gate.text import WIDTH, shell_lines, wrap
+
 from .analyzer import PackResult
 from .engine import ProgramRun
 from .overview import overview
 from .stackconfig import StackConfig
-from .text import WIDTH, shell_lines, wrap
 from .values import SECRET_MASK, display, is_secret, scrub, to_python
 
 LEVEL_ORDER = {"mandatory": 0, "remediate": 1, "advisory": 2, "disabled": 3}

@@ -14,6 +14,7 @@ import yaml
 
 from gate.cli import main
 from gate.facts import package_digest
+from gate.hints import record_command
 from gate.props import read_props
 from tests.test_gate_reports import FORMATS, REFUSED, V3_ABORTED, fresh_report
 
@@ -32,6 +33,11 @@ def project(tmp_path: Path) -> Path:
     shutil.copy(FIXTURES / "stack" / "Pulumi.prod.yaml", tmp_path)
     shutil.copy(FIXTURES / "props" / "pinned.props", tmp_path)
     return tmp_path
+
+
+def flat(text: str) -> str:
+    """Output with its wrapping at 100 columns undone, for phrases that may cross a line break."""
+    return " ".join(text.split())
 
 
 def gate(project: Path, *argv: str) -> tuple[int, str, str]:
@@ -58,7 +64,7 @@ def test_status_of_the_committed_release_is_blocked(project):
     code, out, _ = gate(project, "status")
     assert code == 1
     assert "blocked (risky)" in out
-    assert "Hangfire.PostgreSql 1.21.1 is built against Npgsql 6.0.11" in out
+    assert "Hangfire.PostgreSql 1.21.1 is built against Npgsql 6.0.11" in flat(out)
     assert "missing: 1, 2, 4, 5, 6, 7" in out
 
 
@@ -118,7 +124,7 @@ def test_status_of_a_stopped_api_says_stopped_not_blocked(project):
     assert code == 0
     first = out.splitlines()[0]
     assert first.startswith("release cc4de0a8 in prod: stopped (api.stopped: the API runs no Hangfire job")
-    assert "started again it is blocked, risky" in first
+    assert "started again it is blocked, risky" in flat(out)
     assert "missing once the API runs again: 1, 2, 4, 5, 6, 7" in out
     code, out, _ = gate(project, "status", "--json")
     data = json.loads(out)
@@ -186,7 +192,9 @@ def test_six_passed_hangfire_tests_are_recorded_from_every_format(project, tmp_p
     status = gate(project, "status")[1]
     assert "[x] (1) Hangfire integration tests" in status
     assert f"report {report.name} ({HEADS[format_]}, sha256 " in status
-    assert "filter not recorded); Hangfire tests: category HangfireIntegration or class *.Hangfire" in status
+    assert "filter not recorded); Hangfire tests: category HangfireIntegration or class *.Hangfire" in flat(
+        status
+    )
 
 
 @pytest.mark.parametrize("format_", FORMATS)
@@ -314,7 +322,7 @@ def test_evidence_is_bound_to_the_package_set_of_the_release(project):
     code, out, _ = gate(project, "status")
     assert code == 1
     assert "missing: 1, 2, 4, 5, 6, 7" in out
-    assert out.count("the package set changed since it was recorded, so record it again") == 6
+    assert flat(out).count("the package set changed since it was recorded, so record it again") == 6
 
 
 def test_record_with_props_binds_to_that_package_set(project):
@@ -370,3 +378,20 @@ def test_missing_props_file_is_a_clear_error(project):
     code, _, err = gate(project, "status")
     assert code == 2
     assert "pinned.props: Directory.Packages.props not found" in err
+
+
+def test_status_ends_with_the_commands_that_clear_what_is_missing_within_100_columns(project):
+    code, out, _ = gate(project, "status")
+    assert code == 1
+    assert max(len(line) for line in out.splitlines()) <= 100
+    commands = out.split("to record them (fill in the <placeholders>):\n", 1)[1]
+    # The same commands the offline preview's summary prints, one per missing item, continued with ` \`.
+    joined = flat(commands.replace(" \\\n", " "))
+    for number in (1, 2, 4, 5, 6, 7):
+        assert record_command("prod", number) in joined
+    assert "gate record" in commands and "(3)" not in commands
+    # Once everything is recorded there is nothing left to run.
+    for item, extra in RECORD_ALL.items():
+        assert record(project, item, *extra)[0] == 0
+    code, out, _ = gate(project, "status")
+    assert (code, "to record them" in out) == (0, False)

@@ -209,3 +209,17 @@ def test_version_says_when_the_installed_sdk_is_not_the_pinned_one(tmp_path: Pat
     code, _, err = run("--version", "-C", str(tmp_path / "nope"))
     assert code == 2
     assert "not a directory" in err
+
+
+@pytest.mark.skipif(
+    Path(sys.prefix).resolve() != (ROOT / "venv").resolve(), reason="only `make setup`'s venv has the .pth"
+)
+def test_the_setup_venv_runs_the_tools_from_any_directory(tmp_path: Path) -> None:
+    # `make setup` puts the project on the venv's path, so no PYTHONPATH is needed.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    for module in ("offline", "gate", "components"):
+        proc = subprocess.run(
+            [sys.executable, "-m", module, "--help"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"{module}: {proc.stderr}"

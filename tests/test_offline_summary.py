@@ -19,13 +19,13 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
+from gate.text import WIDTH, shell_lines, wrap
 from offline.analyzer import PackResult, Violation
 from offline.engine import CapturedResource, ProgramError, ProgramRun
 from offline.overview import item_lines
 from offline.policyconfig import PolicyMeta
 from offline.report import SCHEMA_VERSION, StackResult, build_report, render
 from offline.sarif import FINGERPRINT, to_sarif
-from offline.text import WIDTH, shell_lines, wrap
 from offline.values import to_struct
 
 ROOT = Path(__file__).resolve().parent.parent

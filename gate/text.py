@@ -1,15 +1,15 @@
-"""Text that fits the report's width: wrapped prose, wrapped shell commands, cell-accurate lengths.
+"""Text that fits 100 columns: wrapped prose and wrapped shell commands, for `gate status` and the
+offline preview's report alike.
 
-The report is read in terminals, CI logs and pasted into reviews; a fixed width of 100 columns keeps it
+Both are read in terminals, CI logs and pasted into reviews; a fixed width of 100 columns keeps them
 readable in all three (the terminal's own width is unknown when the output is piped, as under make).
+Standard library only: the commands and messages are ASCII, so a character is a column.
 """
 
 from __future__ import annotations
 
 import shlex
 import textwrap
-
-from rich.cells import cell_len
 
 WIDTH = 100
 
@@ -63,7 +63,7 @@ def shell_lines(command: str, indent: str = "", width: int = WIDTH) -> list[str]
             continue
         candidate = f"{current} {group}"
         # Room for the " \\" that ends every line but the last.
-        if cell_len(candidate) + 2 > width:
+        if len(candidate) + 2 > width:
             lines.append(current + " \\")
             current = continuation + group
         else:

@@ -164,35 +164,30 @@ _STACK_DESCRIPTION = (
     "monitoring alerts enabled and reaching an action group, database backup settings."
 )
 
-app_policy = ResourceValidationPolicy(
-    name=APP_POLICY,
-    description=f"{_APP_DESCRIPTION} Blocks staging and prod.",
-    validate=_app_validator(gated=True),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=APP_SCHEMA,
-)
-stack_policy = StackValidationPolicy(
-    name=STACK_POLICY,
-    description=f"{_STACK_DESCRIPTION} Blocks staging and prod.",
-    validate=_stack_validator(gated=True),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=STACK_SCHEMA,
-)
-app_advice = ResourceValidationPolicy(
-    name=APP_ADVICE,
-    description=f"{_APP_DESCRIPTION} Advice in dev, which the gate never blocks.",
-    validate=_app_validator(gated=False),
-    enforcement_level=EnforcementLevel.ADVISORY,
-    config_schema=APP_SCHEMA,
-)
-stack_advice = StackValidationPolicy(
-    name=STACK_ADVICE,
-    description=f"{_STACK_DESCRIPTION} Advice in dev, which the gate never blocks.",
-    validate=_stack_validator(gated=False),
-    enforcement_level=EnforcementLevel.ADVISORY,
-    config_schema=STACK_SCHEMA,
-)
 
+def _pair(gated: bool) -> tuple[ResourceValidationPolicy, StackValidationPolicy]:
+    """The resource and stack policies that speak for gated stacks (mandatory) or for dev (advisory)."""
+    level = EnforcementLevel.MANDATORY if gated else EnforcementLevel.ADVISORY
+    role = "Blocks staging and prod." if gated else "Advice in dev, which the gate never blocks."
+    app = ResourceValidationPolicy(
+        name=APP_POLICY if gated else APP_ADVICE,
+        description=f"{_APP_DESCRIPTION} {role}",
+        validate=_app_validator(gated),
+        enforcement_level=level,
+        config_schema=APP_SCHEMA,
+    )
+    stack = StackValidationPolicy(
+        name=STACK_POLICY if gated else STACK_ADVICE,
+        description=f"{_STACK_DESCRIPTION} {role}",
+        validate=_stack_validator(gated),
+        enforcement_level=level,
+        config_schema=STACK_SCHEMA,
+    )
+    return app, stack
+
+
+app_policy, stack_policy = _pair(gated=True)
+app_advice, stack_advice = _pair(gated=False)
 POLICIES = [app_policy, stack_policy, app_advice, stack_advice]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, get_args, get_origin
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -69,24 +69,28 @@ def model_defaults(model: type[BaseModel]) -> dict[str, Any]:
 
 def _model_at(model: type[BaseModel], path: Sequence[str | int]) -> type[BaseModel] | None:
     """The settings model that holds the keys at `path` (through optional, list and map values)."""
-    current: Any = model
+    current: type[BaseModel] | None = model
     for part in path:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            current = _element(current)
-            continue
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue  # a list index: the list's elements are already `current`
         field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
         if field is None:
             return None
-        current = _element(field.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        current = model_inside(field.annotation)
+    return current
 
 
-def _element(annotation: Any) -> Any:
-    """The model inside `X | None`, `list[X]` or `dict[str, X]`, else the annotation itself."""
-    args = [a for a in get_args(annotation) if a is not type(None)]
-    if get_origin(annotation) in (list, tuple, dict) or (args and len(args) == 1):
-        return _element(args[-1]) if args else annotation
-    return annotation
+def model_inside(annotation: Any) -> type[BaseModel] | None:
+    """The settings model a field holds: itself, or inside `X | None`, `list[X]` or `dict[str, X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = model_inside(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def did_you_mean(key: str, known: Iterable[str]) -> str:

@@ -17,7 +17,7 @@ from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from components.config_model import PROJECT, model_defaults
+from components.config_model import PROJECT, model_defaults, model_inside
 from components.settings import PRESETS, REGION_KEY, SECRET_KEYS, Settings
 
 # Written by `python -m gate record`, never by hand: the reference points at its own documentation.
@@ -32,17 +32,6 @@ class Row:
     default: str
     presets: str
     description: str
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    """The settings model a field holds (directly, optionally, or as list/map values), if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _is_union(annotation: Any) -> bool:
@@ -116,7 +105,7 @@ def _walk(model: type[BaseModel], path: tuple[str, ...], defaults: Any) -> Itera
         key = (*path, alias)
         if key == ("location",):
             continue  # filled from azure-native:location, listed separately
-        sub = _model_of(field.annotation)
+        sub = model_inside(field.annotation)
         default = _at(defaults, key)
         kind = _kind(field.annotation)
         constraints = _constraints(field)

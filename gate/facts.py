@@ -54,6 +54,18 @@ def shorten_digest(digest: str) -> str:
     return digest[:SHORT_DIGEST]
 
 
+def listed_packages(
+    npgsql_ef_core: str, ef_core: str, hangfire_postgresql: str, npgsql: str | None, hangfire_core: str | None
+) -> dict[str, str]:
+    """NuGet id -> version of the packages the gate reads, the optional ones only when listed."""
+    versions = {NPGSQL_EF: npgsql_ef_core, EF_CORE: ef_core, HANGFIRE_PG: hangfire_postgresql}
+    if npgsql:
+        versions[NPGSQL] = npgsql
+    if hangfire_core:
+        versions[HANGFIRE_CORE] = hangfire_core
+    return versions
+
+
 @dataclass(frozen=True)
 class ReleaseFacts:
     release: str
@@ -88,16 +100,9 @@ class ReleaseFacts:
 
     def gate_packages(self) -> dict[str, str]:
         """The listed packages the gate reads, by NuGet id (optional ones only when listed)."""
-        versions = {
-            NPGSQL_EF: self.npgsql_ef_core,
-            EF_CORE: self.ef_core,
-            HANGFIRE_PG: self.hangfire_postgresql,
-        }
-        if self.npgsql:
-            versions[NPGSQL] = self.npgsql
-        if self.hangfire_core:
-            versions[HANGFIRE_CORE] = self.hangfire_core
-        return versions
+        return listed_packages(
+            self.npgsql_ef_core, self.ef_core, self.hangfire_postgresql, self.npgsql, self.hangfire_core
+        )
 
     def display_packages(self) -> dict[str, str]:
         """Every package the gate reads, in a fixed order, with absent optional ones as 'not listed'."""
@@ -152,16 +157,13 @@ def facts_from_versions(
 
 
 def _config_versions(packages: PackageVersions) -> dict[str, str]:
-    versions = {
-        NPGSQL_EF: packages.npgsql_entity_framework_core_postgre_sql,
-        EF_CORE: packages.microsoft_entity_framework_core,
-        HANGFIRE_PG: packages.hangfire_postgre_sql,
-    }
-    if packages.npgsql:
-        versions[NPGSQL] = packages.npgsql
-    if packages.hangfire_core:
-        versions[HANGFIRE_CORE] = packages.hangfire_core
-    return versions
+    return listed_packages(
+        packages.npgsql_entity_framework_core_postgre_sql,
+        packages.microsoft_entity_framework_core,
+        packages.hangfire_postgre_sql,
+        packages.npgsql,
+        packages.hangfire_core,
+    )
 
 
 def resolve_release(

@@ -6,17 +6,18 @@ import pulumi
 
 from components.environment import PROJECT_DIR, build_environment, stack_context
 from components.settings import SettingsError, load_settings
-from components.stack_config import other_config, raw_stack_config, stack_secrets
+from components.stack_config import read_stack_config, stack_secrets
 from gate.facts import FactsError, resolve_release
 from gate.props import PropsError
 
 
 def main() -> None:
     stack = pulumi.get_stack()
-    raw, secret_keys = raw_stack_config()
-    region, other_keys = other_config()
+    config = read_stack_config()
     try:
-        settings = load_settings(raw, secret_keys, stack, region=region, other_keys=other_keys)
+        settings = load_settings(
+            config.raw, config.secret_keys, stack, region=config.region, other_keys=config.other_keys
+        )
         release = resolve_release(settings.release, base_dir=PROJECT_DIR)
     except (SettingsError, FactsError, PropsError) as error:
         # RunError is reported by the engine as a plain message: no traceback for a config mistake,
